@@ -1,0 +1,30 @@
+using System.Runtime.InteropServices;
+
+namespace NoiseKD.Backends.Cpu;
+
+/// <summary>Native, 64-byte aligned float32 memory (outside the GC heap, so the GC never copies it).</summary>
+public sealed unsafe class CpuBuffer : DeviceBuffer
+{
+    internal CpuBuffer(CpuBackend backend, long length) : base(backend, length)
+    {
+        long bytes = Math.Max(1, length) * sizeof(float);
+        Pointer = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        GC.AddMemoryPressure(bytes);
+    }
+
+    public float* Pointer { get; private set; }
+
+    public Span<float> Span => new(Pointer, checked((int)Length));
+
+    internal void Free()
+    {
+        if (Pointer == null) return;
+        NativeMemory.AlignedFree(Pointer);
+        GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(float));
+        Pointer = null;
+    }
+
+    internal void Revive() => MarkLive();
+
+    ~CpuBuffer() => Free();
+}

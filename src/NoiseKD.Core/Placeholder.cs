@@ -1,0 +1,1 @@
+namespace NoiseKD; internal static class Placeholder {}
