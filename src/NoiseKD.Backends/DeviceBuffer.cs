@@ -20,6 +20,13 @@ public abstract class DeviceBuffer : IDisposable
 
     public bool IsReleased { get; private set; }
 
+    /// <summary>
+    /// Incremented each time the pool hands this buffer out again, so a tensor that outlived its
+    /// scope can tell that its memory now belongs to someone else (use-after-release is an error,
+    /// never silent corruption).
+    /// </summary>
+    public int Generation { get; private set; }
+
     public void Dispose()
     {
         if (IsReleased) return;
@@ -29,5 +36,9 @@ public abstract class DeviceBuffer : IDisposable
     }
 
     /// <summary>Called by the pool when it hands this buffer out again.</summary>
-    protected internal void MarkLive() => IsReleased = false;
+    protected internal void MarkLive()
+    {
+        IsReleased = false;
+        Generation++;
+    }
 }

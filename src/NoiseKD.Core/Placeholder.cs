@@ -1,1 +1,0 @@
-namespace NoiseKD; internal static class Placeholder {}
