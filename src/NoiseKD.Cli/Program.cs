@@ -1,0 +1,1 @@
+namespace NoiseKD.Cli; public static class Program { public static int Main(string[] args) => 0; }
