@@ -4,14 +4,6 @@ namespace NoiseKD.Backends.Cpu;
 public sealed unsafe partial class CpuBackend
 {
     static Exception TodoOther() => new NotImplementedException();
-    public void FillUniform(DeviceBuffer destination, long count, ulong seed, ulong offset, float low, float high) => throw TodoOther();
-    public void FillNormal(DeviceBuffer destination, long count, ulong seed, ulong offset, float mean, float std) => throw TodoOther();
-    public void FillBernoulli(DeviceBuffer destination, long count, ulong seed, ulong offset, float keepProbability, float scale) => throw TodoOther();
-    public void Unary(UnaryOp op, float alpha, DeviceBuffer x, DeviceBuffer y, long count) => throw TodoOther();
-    public void UnaryBackward(UnaryOp op, float alpha, DeviceBuffer saved, DeviceBuffer dy, DeviceBuffer dx, long count, bool accumulate) => throw TodoOther();
-    public void Binary(BinaryOp op, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y, long count) => throw TodoOther();
-    public void Axpby(float alpha, DeviceBuffer x, float beta, DeviceBuffer y, long count) => throw TodoOther();
-    public void Affine(float alpha, DeviceBuffer x, float beta, DeviceBuffer y, long count) => throw TodoOther();
     public void Sum(DeviceBuffer x, long count, DeviceBuffer result, long resultOffset) => throw TodoOther();
     public void ChannelSum(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer result, bool accumulate) => throw TodoOther();
     public void AddChannelBias(DeviceBuffer y, DeviceBuffer bias, int n, int channels, int hw) => throw TodoOther();
