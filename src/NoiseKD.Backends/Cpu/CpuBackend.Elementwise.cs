@@ -90,33 +90,36 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>y[i] = f(x[i]); y may alias x.</summary>
     static void Map<TFunction>(float* x, float* y, long count, TFunction f) where TFunction : struct, IMapFunction
-    {
-        CpuParallel.ForRange(count, 2, (start, end) =>
-        {
-            long i = start;
-            for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
-                Vector.Store(f.Apply(Vector.Load(x + i)), y + i);
-            for (; i < end; i++) y[i] = f.Apply(x[i]);
-        });
-    }
+        => CpuParallel.ForRange(count, 2, (start, end) => MapSpan(x, y, start, end, f));
 
     /// <summary>y[i] = f(a[i], b[i]), or y[i] += when accumulating; y may alias a or b.</summary>
     static void Zip<TFunction>(float* a, float* b, float* y, long count, TFunction f, bool accumulate)
         where TFunction : struct, IZipFunction
+        => CpuParallel.ForRange(count, 2, (start, end) => ZipSpan(a, b, y, start, end, f, accumulate));
+
+    /// <summary>The body of <see cref="Map"/> over [start, end), on the calling thread.</summary>
+    static void MapSpan<TFunction>(float* x, float* y, long start, long end, TFunction f) where TFunction : struct, IMapFunction
     {
-        CpuParallel.ForRange(count, 2, (start, end) =>
+        long i = start;
+        for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+            Vector.Store(f.Apply(Vector.Load(x + i)), y + i);
+        for (; i < end; i++) y[i] = f.Apply(x[i]);
+    }
+
+    /// <summary>The body of <see cref="Zip"/> over [start, end), on the calling thread.</summary>
+    static void ZipSpan<TFunction>(float* a, float* b, float* y, long start, long end, TFunction f, bool accumulate)
+        where TFunction : struct, IZipFunction
+    {
+        long i = start;
+        for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
         {
-            long i = start;
-            for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var v = f.Apply(Vector.Load(a + i), Vector.Load(b + i));
-                Vector.Store(accumulate ? Vector.Load(y + i) + v : v, y + i);
-            }
-            for (; i < end; i++)
-            {
-                float v = f.Apply(a[i], b[i]);
-                y[i] = accumulate ? y[i] + v : v;
-            }
-        });
+            var v = f.Apply(Vector.Load(a + i), Vector.Load(b + i));
+            Vector.Store(accumulate ? Vector.Load(y + i) + v : v, y + i);
+        }
+        for (; i < end; i++)
+        {
+            float v = f.Apply(a[i], b[i]);
+            y[i] = accumulate ? y[i] + v : v;
+        }
     }
 }
