@@ -80,16 +80,8 @@ public class ReferenceGradientTests
         AssertClose(analytic, NumericGradient(xs => Ref.Softmax(xs, rows, cols, log), x, dy), FiniteDifferenceTolerance, log ? "log_softmax" : "softmax");
     }
 
-    public static TheoryData<PoolGeometry> PaddedPools => new()
-    {
-        new PoolGeometry(2, 7, 5, 3, 3, 2, 2, 1, 1, CountIncludePad: true),
-        new PoolGeometry(2, 7, 5, 3, 3, 2, 2, 1, 1, CountIncludePad: false),
-        new PoolGeometry(1, 6, 9, 3, 2, 1, 2, 1, 1, CountIncludePad: true),
-        new PoolGeometry(1, 6, 9, 3, 2, 1, 2, 1, 1, CountIncludePad: false),
-    };
-
     [Theory]
-    [MemberData(nameof(PaddedPools))]
+    [MemberData(nameof(PoolPrimitiveTests.Geometries), MemberType = typeof(PoolPrimitiveTests))]
     public void MaxPoolBackward(PoolGeometry g)
     {
         var windows = Ref.PoolWindows(g);
@@ -99,7 +91,7 @@ public class ReferenceGradientTests
     }
 
     [Theory]
-    [MemberData(nameof(PaddedPools))]
+    [MemberData(nameof(PoolPrimitiveTests.Geometries), MemberType = typeof(PoolPrimitiveTests))]
     public void AvgPoolBackward(PoolGeometry g) => AssertAverageAdjoint(Ref.PoolWindows(g), (int)g.InputLength);
 
     [Theory]
