@@ -61,28 +61,32 @@ public sealed unsafe partial class CpuBackend
     public void UpsampleNearestForward(int planes, int h, int w, int scaleH, int scaleW, DeviceBuffer x, DeviceBuffer y)
     {
         CheckUpsample(planes, h, w, scaleH, scaleW, x, y);
-        float* px = P(x), py = P(y);
-        int outW = w * scaleW;
-        CpuParallel.For(planes, (double)h * w * scaleH * scaleW, plane =>
-        {
-            float* xp = px + (long)plane * h * w, yp = py + (long)plane * h * scaleH * outW;
-            for (int i = 0; i < h * scaleH; i++)
-                for (int j = 0; j < outW; j++)
-                    yp[(long)i * outW + j] = xp[(i / scaleH) * w + j / scaleW];
-        });
+        UpsamplePairs(planes, h, w, scaleH, scaleW, P(x), P(y), backward: false);
     }
 
     public void UpsampleNearestBackward(int planes, int h, int w, int scaleH, int scaleW, DeviceBuffer dy, DeviceBuffer dx)
     {
         CheckUpsample(planes, h, w, scaleH, scaleW, dx, dy);
-        float* pdy = P(dy), pdx = P(dx);
+        UpsamplePairs(planes, h, w, scaleH, scaleW, P(dx), P(dy), backward: true);
+    }
+
+    /// <summary>
+    /// Visits every (source pixel, upsampled pixel) pair: forward copies small into large, backward
+    /// adds large into small (the adjoint). Planes are independent, so both run plane-parallel.
+    /// </summary>
+    static void UpsamplePairs(int planes, int h, int w, int scaleH, int scaleW, float* small, float* large, bool backward)
+    {
         int outW = w * scaleW;
         CpuParallel.For(planes, (double)h * w * scaleH * scaleW, plane =>
         {
-            float* dxp = pdx + (long)plane * h * w, dyp = pdy + (long)plane * h * scaleH * outW;
+            float* sp = small + (long)plane * h * w, lp = large + (long)plane * h * scaleH * outW;
             for (int i = 0; i < h * scaleH; i++)
                 for (int j = 0; j < outW; j++)
-                    dxp[(i / scaleH) * w + j / scaleW] += dyp[(long)i * outW + j];
+                {
+                    ref float source = ref sp[(i / scaleH) * w + j / scaleW];
+                    if (backward) source += lp[(long)i * outW + j];
+                    else lp[(long)i * outW + j] = source;
+                }
         });
     }
 

@@ -14,6 +14,15 @@ static class PrimitiveTestUtil
 
     public static IBackend Cpu => CpuBackend.Instance;
 
+    /// <summary>[N, C, HW] shapes: batch 1 with odd 7x5 planes, 13 channels, [N, C] matrices (HW = 1), a large plane.</summary>
+    public static TheoryData<int, int, int> ChannelShapes => new()
+    {
+        { 1, 3, 35 },
+        { 4, 13, 9 },
+        { 6, 5, 1 },
+        { 2, 3, 4099 },
+    };
+
     /// <summary>Uniform values in [low, high) from a seeded System.Random.</summary>
     public static float[] RandomArray(int length, int seed, float low = -1f, float high = 1f)
     {

@@ -29,10 +29,7 @@ public class ReducePrimitiveTests
     }
 
     [Theory]
-    [InlineData(1, 3, 35)]
-    [InlineData(4, 13, 9)]
-    [InlineData(5, 5, 1)]
-    [InlineData(2, 3, 4099)]
+    [MemberData(nameof(ChannelShapes), MemberType = typeof(PrimitiveTestUtil))]
     public void ChannelSum(int n, int channels, int hw)
     {
         var x = RandomArray(n * channels * hw, 2);
@@ -48,9 +45,7 @@ public class ReducePrimitiveTests
     }
 
     [Theory]
-    [InlineData(1, 3, 35)]
-    [InlineData(4, 13, 9)]
-    [InlineData(5, 5, 1)]
+    [MemberData(nameof(ChannelShapes), MemberType = typeof(PrimitiveTestUtil))]
     public void AddChannelBias(int n, int channels, int hw)
     {
         var y0 = RandomArray(n * channels * hw, 4);
