@@ -1,1 +1,9 @@
-public static class Program { public static void Main() {} }
+using BenchmarkDotNet.Running;
+using NoiseKD.Benchmarks;
+
+// `dotnet run -c Release -- gflops [sgemm|conv]` prints a quick GFLOP/s table (median of repeats);
+// any other arguments go to BenchmarkDotNet (e.g. `-- --filter *Sgemm*`).
+if (args.Length > 0 && args[0] == "gflops")
+    return QuickGflops.Run(args.Skip(1).ToArray());
+BenchmarkSwitcher.FromAssembly(typeof(QuickGflops).Assembly).Run(args);
+return 0;

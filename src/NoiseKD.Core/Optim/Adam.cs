@@ -50,6 +50,18 @@ public class Adam : Optimizer
         {
             if (_m[i] is { } m) yield return ($"exp_avg.{i}", m);
             if (_v[i] is { } v) yield return ($"exp_avg_sq.{i}", v);
+            if (_steps[i] > 0) yield return ($"step.{i}", Tensor.Scalar(_steps[i], Parameters[i].Backend));
+        }
+    }
+
+    protected override void LoadEntry(string kind, int index, float[] data)
+    {
+        switch (kind)
+        {
+            case "exp_avg": _m[index] = RestoreLike(index, data); break;
+            case "exp_avg_sq": _v[index] = RestoreLike(index, data); break;
+            case "step": _steps[index] = (int)data[0]; break;
+            default: throw new InvalidDataException($"Adam has no state '{kind}'");
         }
     }
 }

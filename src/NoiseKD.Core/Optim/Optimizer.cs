@@ -40,6 +40,32 @@ public abstract class Optimizer
     /// <summary>Named state tensors (momentum buffers, moments) for checkpoints: "{kind}.{parameter index}".</summary>
     public abstract IEnumerable<(string Name, Tensor Value)> State();
 
+    /// <summary>
+    /// Restores state saved from <see cref="State"/> (plus the step count), e.g. when resuming from a
+    /// checkpoint. Entries must match the parameters' shapes.
+    /// </summary>
+    public void LoadState(IReadOnlyDictionary<string, float[]> state, int stepCount)
+    {
+        StepCount = stepCount;
+        foreach (var (name, data) in state)
+        {
+            int dot = name.LastIndexOf('.');
+            if (dot < 0 || !int.TryParse(name.AsSpan(dot + 1), out int index) || index < 0 || index >= Parameters.Count)
+                throw new InvalidDataException($"optimizer state entry '{name}' does not name a parameter");
+            if (data.Length != Parameters[index].Numel && !name.StartsWith("step.", StringComparison.Ordinal))
+                throw new InvalidDataException($"optimizer state '{name}' has {data.Length} values, parameter {index} has {Parameters[index].Numel}");
+            LoadEntry(name[..dot], index, data);
+        }
+    }
+
+    protected abstract void LoadEntry(string kind, int index, float[] data);
+
+    /// <summary>A persistent tensor shaped like parameter <paramref name="index"/>, filled from saved data.</summary>
+    protected Tensor RestoreLike(int index, float[] data)
+    {
+        using (TensorScope.Suspend()) return Tensor.FromArray(data, Parameters[index].Shape, Parameters[index].Backend);
+    }
+
     /// <summary>A persistent zero tensor shaped like the parameter (optimizer state outlives step scopes).</summary>
     protected static Tensor ZerosLike(Tensor parameter)
     {

@@ -36,6 +36,12 @@ public sealed class Sgd : Optimizer
                                     LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
     }
 
+    protected override void LoadEntry(string kind, int index, float[] data)
+    {
+        if (kind != "momentum_buffer") throw new InvalidDataException($"SGD has no state '{kind}'");
+        _momentum[index] = RestoreLike(index, data);
+    }
+
     public override IEnumerable<(string Name, Tensor Value)> State()
     {
         for (int i = 0; i < _momentum.Length; i++)

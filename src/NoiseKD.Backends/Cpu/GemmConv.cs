@@ -1,0 +1,168 @@
+namespace NoiseKD.Backends.Cpu;
+
+/// <summary>
+/// Convolution as SGEMM over im2col columns (see <see cref="Im2Col"/>), per group, on chunks of images:
+///   forward          y_g      = W_g   * col            (CoutG x cols)
+///   backward data    dcol     = W_g^T * dy_g, dx += col2im(dcol)
+///   backward weight  dW_g    += dy_g  * col^T
+/// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
+/// own scratch (a batch-1 call instead hands both threads to the GEMM). Within a range, images are
+/// taken a few at a time so a small feature map still gives the GEMM at least
+/// <see cref="TargetColumns"/> columns: the packing of the weights is then amortised over enough work.
+/// </summary>
+internal static unsafe class GemmConv
+{
+    const int TargetColumns = 256;
+
+    public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
+        => ForImageRanges(g, (part, start, end, threads) => ForwardRange(backend, g, x, w, y, start, end, threads));
+
+    public static void BackwardData(CpuBackend backend, ConvGeometry g, float* dy, float* w, float* dx, bool accumulate)
+        => ForImageRanges(g, (part, start, end, threads) => BackwardDataRange(backend, g, dy, w, dx, accumulate, start, end, threads));
+
+    public static void BackwardWeight(CpuBackend backend, ConvGeometry g, float* x, float* dy, float* dw, bool accumulate)
+    {
+        // Each range sums its images into its own copy of dW (range 0 straight into dw), then the
+        // copies are added: race-free without locks, and no thread waits on another mid-pass.
+        int ranges = RangeCount(g);
+        var partials = new DeviceBuffer[ranges - 1];
+        for (int i = 0; i < partials.Length; i++) partials[i] = backend.Allocate(g.WeightLength);
+        try
+        {
+            ForImageRanges(g, (part, start, end, threads) =>
+            {
+                float* target = part == 0 ? dw : CpuBackend.P(partials[part - 1]);
+                BackwardWeightRange(backend, g, x, dy, target, part == 0 && accumulate, start, end, threads);
+            });
+            foreach (var partial in partials)
+            {
+                float* src = CpuBackend.P(partial);
+                CpuParallel.ForRange(g.WeightLength, 1, (s, e) => RowOps.MulAdd(dw + s, 1, 1f, src + s, 1, checked((int)(e - s))));
+            }
+        }
+        finally
+        {
+            foreach (var partial in partials) partial.Dispose();
+        }
+    }
+
+    /// <summary>True when the column matrix of one image is the image itself (1x1, stride 1, no padding).</summary>
+    static bool IsPointwise(in ConvGeometry g)
+        => g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
+
+    static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;
+
+    static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
+
+    static int ImagesPerChunk(in ConvGeometry g, int images)
+        => Math.Clamp((TargetColumns + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, images);
+
+    delegate void RangeBody(int part, int start, int end, int gemmThreads);
+
+    static void ForImageRanges(ConvGeometry g, RangeBody body)
+    {
+        int ranges = RangeCount(g);
+        if (ranges == 1)
+        {
+            body(0, 0, g.N, CpuParallel.Threads);
+            return;
+        }
+        Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges },
+                     part => body(part, g.N * part / ranges, g.N * (part + 1) / ranges, 1));
+    }
+
+    static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int threads)
+    {
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        bool direct = chunk == 1 && IsPointwise(g);
+        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
+        using var outCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
+        for (int n0 = start; n0 < end; n0 += chunk)
+        {
+            int images = Math.Min(chunk, end - n0), cols = images * outHW;
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
+                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
+                float* wg = w + (long)grp * g.CoutPerGroup * taps;
+                if (images == 1)
+                {
+                    float* yg = y + ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW;
+                    Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, b, cols, 0f, yg, outHW, threads);
+                }
+                else
+                {
+                    float* c = CpuBackend.P(outCat);
+                    Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, b, cols, 0f, c, cols, threads);
+                    ChannelMajor.Scatter(c, y, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW);
+                }
+            }
+        }
+    }
+
+    static void BackwardDataRange(CpuBackend backend, in ConvGeometry g, float* dy, float* w, float* dx, bool accumulate,
+                                  int start, int end, int threads)
+    {
+        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        bool direct = chunk == 1 && IsPointwise(g);
+        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
+        using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
+        for (int n0 = start; n0 < end; n0 += chunk)
+        {
+            int images = Math.Min(chunk, end - n0), cols = images * outHW;
+            if (!accumulate && !direct) new Span<float>(dx + (long)n0 * g.Cin * inHW, images * g.Cin * inHW).Clear();
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
+                float* wg = w + (long)grp * g.CoutPerGroup * taps;
+                if (direct)
+                {
+                    float* dxg = dx + ((long)n0 * g.Cin + grp * g.CinPerGroup) * inHW;
+                    Sgemm.Multiply(true, false, taps, cols, g.CoutPerGroup, 1f, wg, taps, dyg, cols, accumulate ? 1f : 0f, dxg, inHW, threads);
+                }
+                else
+                {
+                    float* c = CpuBackend.P(col);
+                    Sgemm.Multiply(true, false, taps, cols, g.CoutPerGroup, 1f, wg, taps, dyg, cols, 0f, c, cols, threads);
+                    Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
+                }
+            }
+        }
+    }
+
+    static void BackwardWeightRange(CpuBackend backend, in ConvGeometry g, float* x, float* dy, float* dw, bool accumulate,
+                                    int start, int end, int threads)
+    {
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        bool direct = chunk == 1 && IsPointwise(g);
+        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
+        using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
+        for (int n0 = start; n0 < end; n0 += chunk)
+        {
+            int images = Math.Min(chunk, end - n0), cols = images * outHW;
+            // The range's first chunk overwrites dW unless the caller asked to accumulate.
+            float beta = n0 == start && !accumulate ? 0f : 1f;
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
+                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
+                float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
+                float* dwg = dw + (long)grp * g.CoutPerGroup * taps;
+                Sgemm.Multiply(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, cols, b, cols, beta, dwg, taps, threads);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dy of group grp for images [n0, n0 + images) as a CoutG x (images*OHW) matrix with leading
+    /// dimension images*OHW: dy itself for one image, else gathered into scratch.
+    /// </summary>
+    static float* DyColumns(in ConvGeometry g, float* dy, DeviceBuffer scratch, int n0, int images, int grp)
+    {
+        int outHW = g.OutH * g.OutW;
+        if (images == 1) return dy + ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW;
+        float* cat = CpuBackend.P(scratch);
+        ChannelMajor.Gather(dy, cat, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW);
+        return cat;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Runtime.Intrinsics;
+
+namespace NoiseKD.Backends.Cpu;
+
+/// <summary>
+/// The strided row loops the convolution kernels are built from. Stride 1 (the common case) runs
+/// 8-wide; larger strides fall back to scalar loops, as gathers cost more than they save here.
+/// </summary>
+internal static unsafe class RowOps
+{
+    /// <summary>dst[i] = src[i*srcStride].</summary>
+    public static void Copy(float* dst, float* src, int count, int srcStride)
+    {
+        if (srcStride == 1)
+        {
+            Buffer.MemoryCopy(src, dst, (long)count * sizeof(float), (long)count * sizeof(float));
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = src[(long)i * srcStride];
+    }
+
+    /// <summary>dst[i*dstStride] += a * src[i*srcStride].</summary>
+    public static void MulAdd(float* dst, int dstStride, float a, float* src, int srcStride, int count)
+    {
+        int i = 0;
+        if (dstStride == 1 && srcStride == 1 && Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            for (; i <= count - 8; i += 8)
+                Vector256.Store(Vector256.Load(dst + i) + va * Vector256.Load(src + i), dst + i);
+        }
+        for (; i < count; i++) dst[(long)i * dstStride] += a * src[(long)i * srcStride];
+    }
+
+    /// <summary>Sum of a[i] * b[i*bStride].</summary>
+    public static float Dot(float* a, float* b, int bStride, int count)
+    {
+        int i = 0;
+        float sum = 0f;
+        if (bStride == 1 && Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= count - 8; i += 8) acc += Vector256.Load(a + i) * Vector256.Load(b + i);
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < count; i++) sum += a[i] * b[(long)i * bStride];
+        return sum;
+    }
+}

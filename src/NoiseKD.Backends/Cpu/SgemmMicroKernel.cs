@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NoiseKD.Backends.Cpu;
+
+/// <summary>
+/// The 6x16 register tile of <see cref="Sgemm"/>: C[6x16] = alpha * Apanel * Bpanel + beta * C, where
+/// Apanel is a packed 6 x kc sliver (6 floats per k) and Bpanel a packed kc x 16 sliver (16 floats per k).
+/// Each k step is an outer product: two 8-wide loads of B, six broadcasts of A, twelve FMAs into
+/// twelve independent accumulators, enough to cover the FMA latency (4 cycles) on both FMA pipes.
+/// </summary>
+internal static unsafe class SgemmMicroKernel
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = MulAdd(a0, b0, c00); c01 = MulAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = MulAdd(a1, b0, c10); c11 = MulAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = MulAdd(a2, b0, c20); c21 = MulAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = MulAdd(a3, b0, c30); c31 = MulAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = MulAdd(a4, b0, c40); c41 = MulAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = MulAdd(a5, b0, c50); c51 = MulAdd(a5, b1, c51);
+            a += Sgemm.MR;
+            b += Sgemm.NR;
+        }
+        var va = Vector256.Create(alpha);
+        StoreRow(c, c00, c01, va, beta);
+        StoreRow(c + ldc, c10, c11, va, beta);
+        StoreRow(c + 2 * ldc, c20, c21, va, beta);
+        StoreRow(c + 3 * ldc, c30, c31, va, beta);
+        StoreRow(c + 4 * ldc, c40, c41, va, beta);
+        StoreRow(c + 5 * ldc, c50, c51, va, beta);
+    }
+
+    /// <summary>x*y + z, fused where the CPU has FMA (the branch folds away at JIT time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> MulAdd(Vector256<float> x, Vector256<float> y, Vector256<float> z)
+        => Fma.IsSupported ? Fma.MultiplyAdd(x, y, z) : x * y + z;
+
+    /// <summary>Writes one 16-wide row: alpha*acc, plus beta*C only when beta is non-zero (C may be garbage then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(float* c, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector256.Store(lo * alpha, c);
+            Vector256.Store(hi * alpha, c + 8);
+        }
+        else if (beta == 1f)
+        {
+            Vector256.Store(MulAdd(lo, alpha, Vector256.Load(c)), c);
+            Vector256.Store(MulAdd(hi, alpha, Vector256.Load(c + 8)), c + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.Store(MulAdd(lo, alpha, Vector256.Load(c) * vb), c);
+            Vector256.Store(MulAdd(hi, alpha, Vector256.Load(c + 8) * vb), c + 8);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using CommandLine;
+using NoiseKD.Cli.Commands;
+using NoiseKD.Data;
+using NoiseKD.Serialization;
+using NoiseKD.Training;
+
+namespace NoiseKD.Cli;
+
+/// <summary>
+/// `noisekd VERB [options]`. Errors a user can cause end in one sentence on stderr and exit code 2;
+/// anything else is a bug and keeps its stack trace.
+/// </summary>
+public static class Program
+{
+    public const int UserError = 2;
+
+    public static int Main(string[] args)
+    {
+        var parser = new Parser(s =>
+        {
+            s.HelpWriter = Console.Error;
+            s.CaseInsensitiveEnumValues = true;
+            s.AutoVersion = false;
+        });
+        var result = parser.ParseArguments<TrainCommand, EvalCommand>(args);
+        if (result is NotParsed<object> notParsed)
+            return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
+        var command = (ICommand)((Parsed<object>)result).Value;
+        try
+        {
+            return command.Run();
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Error.WriteLine($"noisekd: error: {e.Message}");
+            return UserError;
+        }
+    }
+
+    static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafetensorsException
+        or NonFiniteLossException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+}

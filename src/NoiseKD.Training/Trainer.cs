@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using NoiseKD.Backends;
+using NoiseKD.Data;
+using NoiseKD.Functional;
+using NoiseKD.Models;
+using NoiseKD.Nn;
+using NoiseKD.Optim;
+using NoiseKD.Tensors;
+
+namespace NoiseKD.Training;
+
+/// <summary>Everything `noisekd train` takes.</summary>
+public sealed record TrainOptions(
+    ModelSpec Spec,
+    string Dataset,
+    string OutDir,
+    int Epochs = 5,
+    int BatchSize = 128,
+    OptimizerConfig? Optimizer = null,
+    float LabelSmoothing = 0f,
+    Augmentation? Augment = null,
+    ulong Seed = 0,
+    int? TrainLimit = null,
+    int? TestLimit = null,
+    int EvalBatchSize = 500,
+    bool Resume = false,
+    string? DataRoot = null)
+{
+    /// <summary>The options that must not change between a run and its resumption.</summary>
+    public string Fingerprint() => string.Join(";", Spec.Arch, Spec.Width.ToString("R", CultureInfo.InvariantCulture), Spec.InChannels,
+                                               Spec.Classes, Dataset, BatchSize, Optimizer ?? new OptimizerConfig(), Seed, TrainLimit);
+}
+
+/// <summary>
+/// Supervised training of a classifier (the teacher). Writes under OutDir: checkpoint.safetensors after
+/// every epoch (atomic), metrics.jsonl, and model.safetensors (a self-describing model file) at the end.
+/// </summary>
+public sealed class Trainer(TrainOptions options, IProgress? progress = null, IBackend? device = null)
+{
+    readonly IProgress _progress = progress ?? SilentProgress.Instance;
+
+    public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
+    public string ModelPath => Path.Combine(options.OutDir, "model.safetensors");
+    public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
+
+    public EvalResult Run()
+    {
+        if (options.Epochs <= 0) throw new ArgumentException($"epochs {options.Epochs} must be positive");
+        if (options.BatchSize < 2) throw new ArgumentException($"batch size {options.BatchSize} must be at least 2 (BatchNorm needs it)");
+        var train = DatasetCatalog.Load(options.Dataset, train: true, options.DataRoot);
+        var test = DatasetCatalog.Load(options.Dataset, train: false, options.DataRoot);
+        if (options.TrainLimit is int tl) train = train.Take(tl);
+        if (options.TestLimit is int el) test = test.Take(el);
+        var spec = options.Spec with { InChannels = train.Channels, Classes = train.Classes, ImageSize = train.Height };
+        var normalization = DatasetCatalog.NormalizationOf(options.Dataset);
+
+        Directory.CreateDirectory(options.OutDir);
+        if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
+            throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+
+        Generator.ManualSeed(options.Seed);
+        var model = spec.Create();
+        var optimConfig = options.Optimizer ?? new OptimizerConfig();
+        var optimizer = optimConfig.Create(model.Parameters());
+        var loader = new DataLoader(train, options.BatchSize, normalization, shuffle: true, options.Seed,
+                                    options.Augment ?? Augmentation.None, dropLast: true);
+        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, loader.BatchesPerEpoch);
+        var metrics = new MetricsLog(MetricsPath);
+
+        int start = 0;
+        if (options.Resume && File.Exists(CheckpointPath))
+        {
+            (start, _) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
+            schedule?.Resume(optimizer.StepCount);
+            metrics.TruncateAfter(start);
+            _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
+        }
+        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+
+        EvalResult last = new(double.NaN, double.NaN, 0);
+        for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
+        {
+            var (trainLoss, trainAccuracy, seconds) = TrainEpoch(model, optimizer, schedule, loader, epoch);
+            last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
+            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
+            var row = new Dictionary<string, object>
+            {
+                ["epoch"] = epoch, ["train_loss"] = trainLoss, ["train_accuracy"] = trainAccuracy,
+                ["test_loss"] = last.Loss, ["test_accuracy"] = last.Accuracy, ["lr"] = optimizer.LearningRate,
+                ["seconds"] = seconds, ["images_per_s"] = loader.BatchesPerEpoch * options.BatchSize / seconds,
+            };
+            metrics.Append(row);
+            _progress.EpochDone(row);
+        }
+        ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
+                       new Dictionary<string, string> { ["dataset"] = options.Dataset, ["test_accuracy"] = last.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
+        return last;
+    }
+
+    (double Loss, double Accuracy, double Seconds) TrainEpoch(Module model, Optimizer optimizer, LrSchedule? schedule, DataLoader loader, int epoch)
+    {
+        model.Train();
+        _progress.EpochStarted(epoch, options.Epochs, loader.BatchesPerEpoch);
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        int b = 0;
+        foreach (var batch in loader.Epoch(epoch))
+        {
+            using var scope = new TensorScope();
+            var x = Tensor.FromArray(batch.ImageData, batch.Shape, device);
+            var logits = model.Forward(x);
+            var loss = F.CrossEntropy(logits, batch.LabelData, options.LabelSmoothing);
+            optimizer.ZeroGrad();
+            loss.Backward();
+            float value = loss.Item();
+            if (!float.IsFinite(value))
+                throw new NonFiniteLossException($"training loss became {value} at epoch {epoch}, batch {b + 1}; the last good checkpoint is kept (try a lower --lr)");
+            optimizer.Step();
+            schedule?.Step();
+            lossSum += value * batch.Count;
+            correct += Evaluator.CountCorrect(logits.ToArray(), batch.LabelData, logits.Shape[1]);
+            seen += batch.Count;
+            _progress.BatchDone(++b, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+        }
+        return (lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds);
+    }
+}

@@ -1,0 +1,13 @@
+namespace NoiseKD.Tests;
+
+/// <summary>A fresh folder under /tmp, deleted when disposed.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "noisekd-test-" + Guid.NewGuid().ToString("N")[..12]);
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,113 @@
+using NoiseKD.Data;
+using NoiseKD.Models;
+using NoiseKD.Serialization;
+using NoiseKD.Training;
+using Xunit;
+
+namespace NoiseKD.Tests.Training;
+
+/// <summary>End to end on a tiny synthetic Fashion-MNIST-format dataset written by the test.</summary>
+public class TrainerTests
+{
+    /// <summary>Class k images are bright in horizontal band k (learnable in a few steps).</summary>
+    static void WriteBands(string root, int trainCount, int testCount)
+    {
+        string dir = Path.Combine(root, "fashion-mnist");
+        Directory.CreateDirectory(dir);
+        foreach (var (prefix, count, seed) in new[] { ("train", trainCount, 1), ("t10k", testCount, 2) })
+        {
+            var rng = new Random(seed);
+            var pixels = new byte[count * 28 * 28];
+            var labels = new byte[count];
+            for (int i = 0; i < count; i++)
+            {
+                int label = rng.Next(4);
+                labels[i] = (byte)label;
+                for (int p = 0; p < 784; p++)
+                {
+                    int row = p / 28;
+                    bool band = row >= label * 7 && row < label * 7 + 7;
+                    pixels[i * 784 + p] = (byte)Math.Clamp((band ? 180 : 40) + rng.Next(-40, 40), 0, 255);
+                }
+            }
+            IdxFormat.Write(Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz"), pixels, count, 28, 28);
+            IdxFormat.Write(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz"), labels, count);
+        }
+    }
+
+    static TrainOptions Options(TempDir dir, int epochs, bool resume = false) =>
+        new(new ModelSpec("lenet5-half"), "fashion-mnist", dir.File("run"), epochs, 32,
+            new OptimizerConfig("sgd", 0.05f, 0.9f, 5e-4f, false, "cosine"), Seed: 7, Resume: resume, DataRoot: dir.Path);
+
+    [Fact]
+    public void TrainsCheckpointsAndWritesASelfDescribingModel()
+    {
+        using var dir = new TempDir();
+        WriteBands(dir.Path, 512, 128);
+        var result = new Trainer(Options(dir, 3)).Run();
+        Assert.True(result.Accuracy > 0.9, $"accuracy {result.Accuracy}");
+        var (model, file) = ModelFile.Load(dir.File("run/model.safetensors"));
+        Assert.Equal("lenet5-half", file.Spec.Arch);
+        Assert.Equal(28, file.Spec.ImageSize);
+        Assert.Equal(10, file.Spec.Classes); // the IDX loader's class count
+        Assert.Equal(Normalization.FashionMnist.Mean, file.NormMean);
+        var again = Evaluator.Evaluate(model, DatasetCatalog.Load("fashion-mnist", false, dir.Path), Normalization.FashionMnist, 50);
+        Assert.Equal(result.Accuracy, again.Accuracy, 6);
+        Assert.Equal(3, new MetricsLog(dir.File("run/metrics.jsonl")).ReadAll().Count);
+    }
+
+    /// <summary>Stands in for a crash: throws once the given epoch's checkpoint is on disk.</summary>
+    sealed class CrashAfter(int epoch) : IProgress
+    {
+        public void EpochStarted(int e, int epochs, int batches) { }
+        public void BatchDone(int batch, double loss, double accuracy, double imagesPerSecond) { }
+        public void Message(string text) { }
+        public void EpochDone(IReadOnlyDictionary<string, object> metrics)
+        {
+            if ((int)metrics["epoch"] == epoch) throw new OperationCanceledException("simulated crash");
+        }
+    }
+
+    [Fact]
+    public void ResumeAfterACrashMatchesAnUninterruptedRun()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        WriteBands(a.Path, 128, 64);
+        WriteBands(b.Path, 128, 64);
+        new Trainer(Options(a, 3)).Run();
+        Assert.Throws<OperationCanceledException>(() => new Trainer(Options(b, 3), new CrashAfter(1)).Run());
+        Assert.Single(new MetricsLog(b.File("run/metrics.jsonl")).ReadAll());
+        new Trainer(Options(b, 3, resume: true)).Run();
+
+        var straight = Safetensors.Read(a.File("run/model.safetensors")).Tensors;
+        var resumed = Safetensors.Read(b.File("run/model.safetensors")).Tensors;
+        Assert.Equal(straight.Select(t => t.Name), resumed.Select(t => t.Name));
+        for (int i = 0; i < straight.Count; i++)
+            for (int j = 0; j < straight[i].Data.Length; j++)
+                Assert.True(Math.Abs(straight[i].Data[j] - resumed[i].Data[j]) <= 1e-5f * (1 + Math.Abs(straight[i].Data[j])),
+                            $"{straight[i].Name}[{j}]: {straight[i].Data[j]} vs {resumed[i].Data[j]}");
+        Assert.Equal(3, new MetricsLog(b.File("run/metrics.jsonl")).ReadAll().Count);
+    }
+
+    [Fact]
+    public void RefusesToOverwriteARunWithoutResume()
+    {
+        using var dir = new TempDir();
+        WriteBands(dir.Path, 64, 32);
+        new Trainer(Options(dir, 1)).Run();
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(Options(dir, 1)).Run());
+        Assert.Contains("--resume", e.Message);
+    }
+
+    [Fact]
+    public void CheckpointFromAnotherArchitectureIsRejected()
+    {
+        using var dir = new TempDir();
+        WriteBands(dir.Path, 64, 32);
+        new Trainer(Options(dir, 1)).Run();
+        var other = Options(dir, 2, resume: true) with { Spec = new ModelSpec("lenet5") };
+        var e = Assert.Throws<SafetensorsException>(() => new Trainer(other).Run());
+        Assert.Contains("other settings", e.Message);
+    }
+}
