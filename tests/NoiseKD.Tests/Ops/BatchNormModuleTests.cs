@@ -96,67 +96,35 @@ public class BatchNormModuleTests
         }
     }
 
-    [Fact]
-    public void EvalModeNormalizesWithRunningStatisticsAndLeavesThemAlone()
-    {
-        var rng = new Random(2);
-        var bn = Layer(5, rng);
-        bn.Eval();
-        Assert.Equal(BnStatistics.Running, bn.EffectiveStatistics);
-        var state = State(bn);
-        var x = OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng);
-        AssertClose(Expected(bn, x, Shape4, false, state), Forward(bn, x, Shape4), ForwardTolerance, "output");
-        AssertState(bn, state, 0);
-    }
-
+    /// <summary>
+    /// One forward per combination of train/eval, the Statistics override and the UpdateRunningStatistics
+    /// switch: the statistics it normalizes with, and whether the running buffers and the batch count move.
+    /// </summary>
     [Theory]
-    [InlineData(null, false)]   // PyTorch's rule: only training forwards update
-    [InlineData(false, false)]
-    [InlineData(true, true)]    // the switch lets an eval-mode Current forward update
-    public void CurrentStatisticsInEval(bool? updateSwitch, bool updates)
+    [InlineData(true, null, null, BnStatistics.Current, true)]       // PyTorch train
+    [InlineData(false, null, null, BnStatistics.Running, false)]     // PyTorch eval
+    [InlineData(false, BnStatistics.Current, null, BnStatistics.Current, false)]  // only training forwards update by default
+    [InlineData(false, BnStatistics.Current, false, BnStatistics.Current, false)]
+    [InlineData(false, BnStatistics.Current, true, BnStatistics.Current, true)]   // the switch lets an eval forward update
+    [InlineData(true, BnStatistics.Current, null, BnStatistics.Current, true)]
+    [InlineData(true, BnStatistics.Current, false, BnStatistics.Current, false)]  // the switch can freeze a training layer
+    [InlineData(true, null, false, BnStatistics.Current, false)]
+    [InlineData(true, BnStatistics.Running, null, BnStatistics.Running, false)]   // no batch statistics, nothing to move towards
+    [InlineData(true, BnStatistics.Running, true, BnStatistics.Running, false)]
+    [InlineData(false, BnStatistics.Running, true, BnStatistics.Running, false)]
+    public void StatisticsModes(bool training, BnStatistics? statistics, bool? updateSwitch, BnStatistics expected, bool updates)
     {
         var rng = new Random(3);
         var bn = Layer(5, rng);
-        bn.Eval();
-        bn.Statistics = BnStatistics.Current;
+        bn.Train(training);
+        bn.Statistics = statistics;
         bn.UpdateRunningStatistics = updateSwitch;
-        Assert.Equal(BnStatistics.Current, bn.EffectiveStatistics);
+        Assert.Equal(expected, bn.EffectiveStatistics);
         var state = State(bn);
         var x = OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng);
-        AssertClose(Expected(bn, x, Shape4, true, state), Forward(bn, x, Shape4), ForwardTolerance, "output");
+        bool current = expected == BnStatistics.Current;
+        AssertClose(Expected(bn, x, Shape4, current, state), Forward(bn, x, Shape4), ForwardTolerance, "output");
         AssertState(bn, updates ? Updated(state, x, Shape4, 0.1) : state, updates ? 1 : 0);
-    }
-
-    [Theory]
-    [InlineData(null, true)]
-    [InlineData(false, false)]  // the switch can also freeze the buffers of a training layer
-    [InlineData(true, true)]
-    public void CurrentStatisticsInTrain(bool? updateSwitch, bool updates)
-    {
-        var rng = new Random(4);
-        var bn = Layer(5, rng);
-        bn.Statistics = BnStatistics.Current;
-        bn.UpdateRunningStatistics = updateSwitch;
-        var state = State(bn);
-        var x = OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng);
-        AssertClose(Expected(bn, x, Shape4, true, state), Forward(bn, x, Shape4), ForwardTolerance, "output");
-        AssertState(bn, updates ? Updated(state, x, Shape4, 0.1) : state, updates ? 1 : 0);
-    }
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData(true)]   // running statistics are never moved by a forward that does not compute batch statistics
-    public void RunningStatisticsInTrain(bool? updateSwitch)
-    {
-        var rng = new Random(5);
-        var bn = Layer(5, rng);
-        bn.Statistics = BnStatistics.Running;
-        bn.UpdateRunningStatistics = updateSwitch;
-        Assert.Equal(BnStatistics.Running, bn.EffectiveStatistics);
-        var state = State(bn);
-        var x = OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng);
-        AssertClose(Expected(bn, x, Shape4, false, state), Forward(bn, x, Shape4), ForwardTolerance, "output");
-        AssertState(bn, state, 0);
     }
 
     /// <summary>momentum=None: factor 1/num_batches_tracked, so the buffers are the plain average of the batch statistics.</summary>

@@ -1,6 +1,7 @@
 using NoiseKD.Backends;
 using NoiseKD.Functional;
 using NoiseKD.Tensors;
+using NoiseKD.Tests.Backends;
 using Xunit;
 
 namespace NoiseKD.Tests.Ops;
@@ -30,8 +31,8 @@ public class ElementwiseOpTests
         foreach (var shape in new[] { new[] { 3, 5, 7 }, new[] { 1 } })
         {
             OpCheck.Run($"{op}(alpha={alpha})", [OpInput.Of(shape).Range(low, high).AwayFrom(kinks)],
-                new RefOp(v => Reference.Map(v[0], x => Reference.Unary(op, alpha, x)),
-                          (v, dy) => [Reference.MapBackward(v[0], dy, x => Reference.UnaryDerivative(op, alpha, x))]),
+                new RefOp(v => Reference.Map(v[0], x => PrimitiveReference.Unary(op, alpha, x)),
+                          (v, dy) => [Reference.MapBackward(v[0], dy, x => PrimitiveReference.UnaryDerivative(op, alpha, x))]),
                 t => Apply(op, alpha, t[0]));
         }
     }

@@ -1,4 +1,5 @@
 using NoiseKD.Backends;
+using NoiseKD.Tests.Backends;
 
 namespace NoiseKD.Tests.Ops;
 
@@ -7,14 +8,18 @@ namespace NoiseKD.Tests.Ops;
 /// definitions (llm.c's x_forward / x_backward pairs). Each backward is written out by hand as the
 /// vector-Jacobian product given dy; <see cref="OpCheck"/> proves it against finite differences of the
 /// forward before any fast op is compared with it. Arrays are dense row-major (NCHW for images).
-/// Nothing here calls the code under test, so a shared mistake cannot hide.
+/// Nothing here calls the code under test, so a shared mistake cannot hide. The elementwise
+/// functions and the row softmax forward are the primitive tests' (<see cref="PrimitiveReference"/>).
 /// </summary>
 public static class Reference
 {
     // ---- conv2d ---------------------------------------------------------------------------------
 
-    static int ConvOutH(in ConvGeometry g) => (g.H + 2 * g.PadH - g.KH) / g.StrideH + 1;
-    static int ConvOutW(in ConvGeometry g) => (g.W + 2 * g.PadW - g.KW) / g.StrideW + 1;
+    /// <summary>PyTorch's output size (floor mode) of a window sliding over a padded axis.</summary>
+    static int OutSize(int size, int pad, int k, int stride) => (size + 2 * pad - k) / stride + 1;
+
+    static int ConvOutH(in ConvGeometry g) => OutSize(g.H, g.PadH, g.KH, g.StrideH);
+    static int ConvOutW(in ConvGeometry g) => OutSize(g.W, g.PadW, g.KW, g.StrideW);
 
     /// <summary>torch.nn.functional.conv2d: x [N, Cin, H, W], w [Cout, Cin/groups, KH, KW], b [Cout] or null.</summary>
     public static double[] Conv2d(ConvGeometry g, double[] x, double[] w, double[]? b)
@@ -195,34 +200,7 @@ public static class Reference
 
     // ---- elementwise ----------------------------------------------------------------------------
 
-    public static double Unary(UnaryOp op, double alpha, double x) => op switch
-    {
-        UnaryOp.Relu => x > 0 ? x : 0,
-        UnaryOp.Relu6 => Math.Min(Math.Max(x, 0), 6),
-        UnaryOp.LeakyRelu => x > 0 ? x : alpha * x,
-        UnaryOp.Tanh => Math.Tanh(x),
-        UnaryOp.Sigmoid => 1 / (1 + Math.Exp(-x)),
-        UnaryOp.Abs => Math.Abs(x),
-        UnaryOp.Exp => Math.Exp(x),
-        UnaryOp.Log => Math.Log(x),
-        UnaryOp.Square => x * x,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
-
-    /// <summary>The derivative in terms of the input x (the backend may use its output; this one never does).</summary>
-    public static double UnaryDerivative(UnaryOp op, double alpha, double x) => op switch
-    {
-        UnaryOp.Relu => x > 0 ? 1 : 0,
-        UnaryOp.Relu6 => x > 0 && x < 6 ? 1 : 0,
-        UnaryOp.LeakyRelu => x > 0 ? 1 : alpha,
-        UnaryOp.Tanh => 1 - Math.Tanh(x) * Math.Tanh(x),
-        UnaryOp.Sigmoid => Math.Exp(-x) / ((1 + Math.Exp(-x)) * (1 + Math.Exp(-x))),
-        UnaryOp.Abs => Math.Sign(x),
-        UnaryOp.Exp => Math.Exp(x),
-        UnaryOp.Log => 1 / x,
-        UnaryOp.Square => 2 * x,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
+    // The scalar functions and their derivatives are PrimitiveReference.Unary / UnaryDerivative.
 
     public static double[] Map(double[] x, Func<double, double> f)
     {
@@ -268,7 +246,7 @@ public static class Reference
     /// <summary>max_pool2d (floor mode): padding acts as -inf; the first maximum in row-major window order wins ties.</summary>
     public static (double[] Y, int[] ArgMax) MaxPool2d(PoolGeometry g, double[] x)
     {
-        int oh = (g.H + 2 * g.PadH - g.KH) / g.StrideH + 1, ow = (g.W + 2 * g.PadW - g.KW) / g.StrideW + 1;
+        int oh = OutSize(g.H, g.PadH, g.KH, g.StrideH), ow = OutSize(g.W, g.PadW, g.KW, g.StrideW);
         var y = new double[g.Planes * oh * ow];
         var arg = new int[y.Length];
         for (int p = 0; p < g.Planes; p++)
@@ -317,70 +295,57 @@ public static class Reference
         return (h0, h1, w0, w1, g.CountIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
     }
 
-    public static double[] AvgPool2d(PoolGeometry g, double[] x)
+    public static double[] AvgPool2d(PoolGeometry g, double[] x) =>
+        AverageWindows(g.Planes, g.H, g.W, OutSize(g.H, g.PadH, g.KH, g.StrideH), OutSize(g.W, g.PadW, g.KW, g.StrideW),
+                       (i, j) => AvgWindow(g, i, j), x);
+
+    public static double[] AvgPool2dBackward(PoolGeometry g, double[] dy) =>
+        AverageWindowsBackward(g.Planes, g.H, g.W, OutSize(g.H, g.PadH, g.KH, g.StrideH), OutSize(g.W, g.PadW, g.KW, g.StrideW),
+                               (i, j) => AvgWindow(g, i, j), dy);
+
+    /// <summary>adaptive_avg_pool2d windows: start = floor(i*H/OH), end = ceil((i+1)*H/OH); the divisor is the window's area.</summary>
+    static (int H0, int H1, int W0, int W1, int Divisor) AdaptiveWindow(int i, int j, int h, int w, int outH, int outW)
     {
-        int oh = (g.H + 2 * g.PadH - g.KH) / g.StrideH + 1, ow = (g.W + 2 * g.PadW - g.KW) / g.StrideW + 1;
-        var y = new double[g.Planes * oh * ow];
-        for (int p = 0; p < g.Planes; p++)
-        for (int i = 0; i < oh; i++)
-        for (int j = 0; j < ow; j++)
-        {
-            var (h0, h1, w0, w1, divisor) = AvgWindow(g, i, j);
-            double s = 0;
-            for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++) s += x[(p * g.H + h) * g.W + w];
-            y[(p * oh + i) * ow + j] = s / divisor;
-        }
-        return y;
+        int h0 = i * h / outH, h1 = ((i + 1) * h + outH - 1) / outH;
+        int w0 = j * w / outW, w1 = ((j + 1) * w + outW - 1) / outW;
+        return (h0, h1, w0, w1, (h1 - h0) * (w1 - w0));
     }
 
-    public static double[] AvgPool2dBackward(PoolGeometry g, double[] dy)
-    {
-        int oh = (g.H + 2 * g.PadH - g.KH) / g.StrideH + 1, ow = (g.W + 2 * g.PadW - g.KW) / g.StrideW + 1;
-        var dx = new double[g.Planes * g.H * g.W];
-        for (int p = 0; p < g.Planes; p++)
-        for (int i = 0; i < oh; i++)
-        for (int j = 0; j < ow; j++)
-        {
-            var (h0, h1, w0, w1, divisor) = AvgWindow(g, i, j);
-            double d = dy[(p * oh + i) * ow + j] / divisor;
-            for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++) dx[(p * g.H + h) * g.W + w] += d;
-        }
-        return dx;
-    }
+    public static double[] AdaptiveAvgPool2d(int planes, int h, int w, int outH, int outW, double[] x) =>
+        AverageWindows(planes, h, w, outH, outW, (i, j) => AdaptiveWindow(i, j, h, w, outH, outW), x);
 
-    /// <summary>adaptive_avg_pool2d windows: start = floor(i*H/OH), end = ceil((i+1)*H/OH).</summary>
-    static (int Start, int End) AdaptiveWindow(int i, int size, int outSize) =>
-        (i * size / outSize, ((i + 1) * size + outSize - 1) / outSize);
+    public static double[] AdaptiveAvgPool2dBackward(int planes, int h, int w, int outH, int outW, double[] dy) =>
+        AverageWindowsBackward(planes, h, w, outH, outW, (i, j) => AdaptiveWindow(i, j, h, w, outH, outW), dy);
 
-    public static double[] AdaptiveAvgPool2d(int planes, int h, int w, int outH, int outW, double[] x)
+    delegate (int H0, int H1, int W0, int W1, int Divisor) WindowOf(int i, int j);
+
+    /// <summary>y[p, i, j] = sum of x[p] over rows [H0, H1) and columns [W0, W1) of window (i, j), over its divisor.</summary>
+    static double[] AverageWindows(int planes, int h, int w, int outH, int outW, WindowOf window, double[] x)
     {
         var y = new double[planes * outH * outW];
         for (int p = 0; p < planes; p++)
         for (int i = 0; i < outH; i++)
         for (int j = 0; j < outW; j++)
         {
-            var (h0, h1) = AdaptiveWindow(i, h, outH);
-            var (w0, w1) = AdaptiveWindow(j, w, outW);
+            var (h0, h1, w0, w1, divisor) = window(i, j);
             double s = 0;
             for (int a = h0; a < h1; a++)
             for (int b = w0; b < w1; b++) s += x[(p * h + a) * w + b];
-            y[(p * outH + i) * outW + j] = s / ((h1 - h0) * (w1 - w0));
+            y[(p * outH + i) * outW + j] = s / divisor;
         }
         return y;
     }
 
-    public static double[] AdaptiveAvgPool2dBackward(int planes, int h, int w, int outH, int outW, double[] dy)
+    /// <summary>The adjoint: each dy[p, i, j] / divisor is added to every pixel of its window.</summary>
+    static double[] AverageWindowsBackward(int planes, int h, int w, int outH, int outW, WindowOf window, double[] dy)
     {
         var dx = new double[planes * h * w];
         for (int p = 0; p < planes; p++)
         for (int i = 0; i < outH; i++)
         for (int j = 0; j < outW; j++)
         {
-            var (h0, h1) = AdaptiveWindow(i, h, outH);
-            var (w0, w1) = AdaptiveWindow(j, w, outW);
-            double d = dy[(p * outH + i) * outW + j] / ((h1 - h0) * (w1 - w0));
+            var (h0, h1, w0, w1, divisor) = window(i, j);
+            double d = dy[(p * outH + i) * outW + j] / divisor;
             for (int a = h0; a < h1; a++)
             for (int b = w0; b < w1; b++) dx[(p * h + a) * w + b] += d;
         }
@@ -469,31 +434,8 @@ public static class Reference
 
     // ---- softmax over rows of [rows, cols] ------------------------------------------------------
 
-    public static double[] Softmax(double[] x, int rows, int cols)
-    {
-        var y = new double[x.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            double max = double.NegativeInfinity, sum = 0;
-            for (int j = 0; j < cols; j++) max = Math.Max(max, x[r * cols + j]);
-            for (int j = 0; j < cols; j++) sum += Math.Exp(x[r * cols + j] - max);
-            for (int j = 0; j < cols; j++) y[r * cols + j] = Math.Exp(x[r * cols + j] - max) / sum;
-        }
-        return y;
-    }
-
-    public static double[] LogSoftmax(double[] x, int rows, int cols)
-    {
-        var y = new double[x.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            double max = double.NegativeInfinity, sum = 0;
-            for (int j = 0; j < cols; j++) max = Math.Max(max, x[r * cols + j]);
-            for (int j = 0; j < cols; j++) sum += Math.Exp(x[r * cols + j] - max);
-            for (int j = 0; j < cols; j++) y[r * cols + j] = x[r * cols + j] - max - Math.Log(sum);
-        }
-        return y;
-    }
+    public static double[] Softmax(double[] x, int rows, int cols) => PrimitiveReference.Softmax(x, rows, cols, log: false);
+    public static double[] LogSoftmax(double[] x, int rows, int cols) => PrimitiveReference.Softmax(x, rows, cols, log: true);
 
     /// <summary>dx_j = sum_k dy_k dy_k/dx_j with dy_k/dx_j = y_k (delta_kj - y_j).</summary>
     public static double[] SoftmaxBackward(double[] x, int rows, int cols, double[] dy)
@@ -562,45 +504,49 @@ public static class Reference
 
     static double[] Scaled(double[] x, double factor) => Map(x, v => v * factor);
 
+    /// <summary>softmax(t/T), log softmax(t/T) and log softmax(s/T): what both teacher losses are made of.</summary>
+    static (double[] Pt, double[] LogPt, double[] LogPs) Tempered(double[] student, double[] teacher, int rows, int cols, double temperature) =>
+        (Softmax(Scaled(teacher, 1 / temperature), rows, cols), LogSoftmax(Scaled(teacher, 1 / temperature), rows, cols),
+         LogSoftmax(Scaled(student, 1 / temperature), rows, cols));
+
+    /// <summary>
+    /// Both teacher losses are c * sum_j pt_j (stuff - log ps_j) in s, so their gradient is
+    /// c/T * (softmax(s/T) - softmax(t/T)) (sum_j pt_j = 1); <paramref name="factor"/> is c/T times dL.
+    /// </summary>
+    static double[] TemperedGradient(double[] student, double[] teacher, int rows, int cols, double temperature, double factor)
+    {
+        var pt = Softmax(Scaled(teacher, 1 / temperature), rows, cols);
+        var ps = Softmax(Scaled(student, 1 / temperature), rows, cols);
+        var ds = new double[student.Length];
+        for (int i = 0; i < ds.Length; i++) ds[i] = factor * (ps[i] - pt[i]);
+        return ds;
+    }
+
     /// <summary>Hinton's loss: T^2/N sum_rows KL(softmax(t/T) || softmax(s/T)).</summary>
     public static double KdLoss(double[] student, double[] teacher, int rows, int cols, double temperature)
     {
-        var pt = Softmax(Scaled(teacher, 1 / temperature), rows, cols);
-        var logPt = LogSoftmax(Scaled(teacher, 1 / temperature), rows, cols);
-        var logPs = LogSoftmax(Scaled(student, 1 / temperature), rows, cols);
+        var (pt, logPt, logPs) = Tempered(student, teacher, rows, cols, temperature);
         double kl = 0;
         for (int i = 0; i < pt.Length; i++) kl += pt[i] * (logPt[i] - logPs[i]);
         return kl * temperature * temperature / rows;
     }
 
-    /// <summary>dL/ds = dL * T/N * (softmax(s/T) - softmax(t/T)): the T^2 factor over the 1/T of s/T.</summary>
-    public static double[] KdLossBackward(double[] student, double[] teacher, int rows, int cols, double temperature, double dLoss)
-    {
-        var pt = Softmax(Scaled(teacher, 1 / temperature), rows, cols);
-        var ps = Softmax(Scaled(student, 1 / temperature), rows, cols);
-        var ds = new double[student.Length];
-        for (int i = 0; i < ds.Length; i++) ds[i] = dLoss * temperature / rows * (ps[i] - pt[i]);
-        return ds;
-    }
+    /// <summary>c = T^2/N: dL/ds = dL * T/N * (softmax(s/T) - softmax(t/T)).</summary>
+    public static double[] KdLossBackward(double[] student, double[] teacher, int rows, int cols, double temperature, double dLoss) =>
+        TemperedGradient(student, teacher, rows, cols, temperature, dLoss * temperature / rows);
 
     /// <summary>-mean_rows sum_j softmax(t/T)_j log softmax(s/T)_j.</summary>
     public static double SoftTargetCrossEntropy(double[] student, double[] teacher, int rows, int cols, double temperature)
     {
-        var pt = Softmax(Scaled(teacher, 1 / temperature), rows, cols);
-        var logPs = LogSoftmax(Scaled(student, 1 / temperature), rows, cols);
+        var (pt, _, logPs) = Tempered(student, teacher, rows, cols, temperature);
         double loss = 0;
         for (int i = 0; i < pt.Length; i++) loss -= pt[i] * logPs[i];
         return loss / rows;
     }
 
-    public static double[] SoftTargetCrossEntropyBackward(double[] student, double[] teacher, int rows, int cols, double temperature, double dLoss)
-    {
-        var pt = Softmax(Scaled(teacher, 1 / temperature), rows, cols);
-        var ps = Softmax(Scaled(student, 1 / temperature), rows, cols);
-        var ds = new double[student.Length];
-        for (int i = 0; i < ds.Length; i++) ds[i] = dLoss / (rows * temperature) * (ps[i] - pt[i]);
-        return ds;
-    }
+    /// <summary>c = 1/N: dL/ds = dL / (N T) * (softmax(s/T) - softmax(t/T)).</summary>
+    public static double[] SoftTargetCrossEntropyBackward(double[] student, double[] teacher, int rows, int cols, double temperature, double dLoss) =>
+        TemperedGradient(student, teacher, rows, cols, temperature, dLoss / (rows * temperature));
 
     /// <summary>mean |a - b|.</summary>
     public static double L1Loss(double[] a, double[] b) => Sum(Zip(a, b, (u, v) => Math.Abs(u - v))) / a.Length;
