@@ -63,4 +63,32 @@ public class BatchNormOpTests
             t => F.BatchNorm(t[0], batchStatistics ? null : t[stats], batchStatistics ? null : t[stats + 1],
                              affine ? t[1] : null, affine ? t[2] : null, batchStatistics, eps: (float)eps));
     }
+
+    /// <summary>
+    /// y = bn(bn(x) + x) with one gamma/beta for both: dgamma/dbeta accumulate over the two applications
+    /// and the inner dx adds to the skip connection's gradient (accumulateDx).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BatchNormAppliedTwiceAccumulates(bool batchStatistics)
+    {
+        const int n = 3, c = 5, hw = 6;
+        OpInput[] inputs = [OpInput.Of(n, c, 2, 3), OpInput.Of(c).Range(0.5, 1.5), OpInput.Of(c),
+                            OpInput.Of(c).Constant(), OpInput.Of(c).Range(0.5, 2).Constant()];
+        double[] Bn(double[][] v, double[] x) => Reference.BatchNorm(x, n, c, hw, v[1], v[2], v[3], v[4], batchStatistics, 1e-5);
+        var reference = new RefOp(
+            v => Bn(v, Reference.Zip(Bn(v, v[0]), v[0], (a, b) => a + b)),
+            (v, dy) =>
+            {
+                var h = Reference.Zip(Bn(v, v[0]), v[0], (a, b) => a + b);
+                var (dh, dg2, db2) = Reference.BatchNormBackward(h, n, c, hw, v[1], true, v[3], v[4], batchStatistics, 1e-5, dy);
+                var (dx, dg1, db1) = Reference.BatchNormBackward(v[0], n, c, hw, v[1], true, v[3], v[4], batchStatistics, 1e-5, dh);
+                return [Reference.Zip(dx, dh, (a, b) => a + b), Reference.Zip(dg1!, dg2!, (a, b) => a + b),
+                        Reference.Zip(db1!, db2!, (a, b) => a + b), null, null];
+            });
+        Tensor Bn2(Tensor[] t, Tensor x) => F.BatchNorm(x, batchStatistics ? null : t[3], batchStatistics ? null : t[4], t[1], t[2], batchStatistics);
+        OpCheck.Run($"batch_norm twice batch_stats={batchStatistics}", inputs, reference,
+            t => Bn2(t, F.Add(Bn2(t, t[0]), t[0])));
+    }
 }

@@ -78,4 +78,43 @@ public class ConvOpTests
         OpCheck.Run($"conv2d {g} bias={bias}", bias ? inputs : inputs[..2], reference,
             t => F.Conv2d(t[0], t[1], bias ? t[2] : null, (g.StrideH, g.StrideW), (g.PadH, g.PadW), g.Groups), options);
     }
+
+    /// <summary>
+    /// One layer applied twice, y = conv(conv(x, w, b), w, b): the second backward adds into the weight and
+    /// bias gradients (the accumulate paths of the backward-weight and channel-sum primitives).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]   // depthwise
+    public void Conv2dAppliedTwiceAccumulatesWeightGradients(int groups)
+    {
+        var g = new ConvGeometry(2, 5, 7, 5, 5, 3, 3, 1, 1, 1, 1, groups);
+        var reference = new RefOp(
+            v => Reference.Conv2d(g, Reference.Conv2d(g, v[0], v[1], v[2]), v[1], v[2]),
+            (v, dy) =>
+            {
+                var h = Reference.Conv2d(g, v[0], v[1], v[2]);
+                var (dh, dw2, db2) = Reference.Conv2dBackward(g, h, v[1], true, dy);
+                var (dx, dw1, db1) = Reference.Conv2dBackward(g, v[0], v[1], true, dh);
+                return [dx, Reference.Zip(dw1, dw2, (a, b) => a + b), Reference.Zip(db1!, db2!, (a, b) => a + b)];
+            });
+        OpCheck.Run($"conv2d twice {g}", [OpInput.Of(2, 5, 7, 5), OpInput.Of(5, 5 / groups, 3, 3), OpInput.Of(5)], reference,
+            t => F.Conv2d(F.Conv2d(t[0], t[1], t[2], 1, 1, groups), t[1], t[2], 1, 1, groups));
+    }
+
+    /// <summary>x feeds the conv and a skip connection, y = conv(x) + x: the data gradient adds to the skip's.</summary>
+    [Fact]
+    public void Conv2dInputGradientAddsToASkipConnection()
+    {
+        var g = new ConvGeometry(2, 4, 5, 7, 4, 3, 3, 1, 1, 1, 1, 1);
+        var reference = new RefOp(
+            v => Reference.Zip(Reference.Conv2d(g, v[0], v[1], null), v[0], (a, b) => a + b),
+            (v, dy) =>
+            {
+                var (dx, dw, _) = Reference.Conv2dBackward(g, v[0], v[1], false, dy);
+                return [Reference.Zip(dx, dy, (a, b) => a + b), dw];
+            });
+        OpCheck.Run($"conv2d + skip {g}", [OpInput.Of(2, 4, 5, 7), OpInput.Of(4, 4, 3, 3)], reference,
+            t => F.Add(F.Conv2d(t[0], t[1], null, 1, 1), t[0]));
+    }
 }

@@ -44,4 +44,28 @@ public class LinearOpTests
                       }),
             t => F.Linear(t[0], t[1]));
     }
+
+    /// <summary>
+    /// y = linear(linear(x, W, b), W, b) + x: the weight and bias gradients of the second application add
+    /// to the first (GEMM with beta = 1), and the input gradient adds to the skip's.
+    /// </summary>
+    [Fact]
+    public void LinearAppliedTwiceAccumulates()
+    {
+        const int rows = 3, features = 7;
+        var reference = new RefOp(
+            v => Reference.Zip(Twice(v), v[0], (a, b) => a + b),
+            (v, dy) =>
+            {
+                var h = Reference.Linear(v[0], rows, features, features, v[1], v[2]);
+                var (dh, dw2, db2) = Reference.LinearBackward(h, rows, features, features, v[1], true, dy);
+                var (dx, dw1, db1) = Reference.LinearBackward(v[0], rows, features, features, v[1], true, dh);
+                return [Reference.Zip(dx, dy, (a, b) => a + b), Reference.Zip(dw1, dw2, (a, b) => a + b), Reference.Zip(db1!, db2!, (a, b) => a + b)];
+            });
+        OpCheck.Run("linear twice + skip", [OpInput.Of(rows, features), OpInput.Of(features, features), OpInput.Of(features)], reference,
+            t => F.Add(F.Linear(F.Linear(t[0], t[1], t[2]), t[1], t[2]), t[0]));
+
+        static double[] Twice(double[][] v) =>
+            Reference.Linear(Reference.Linear(v[0], rows, features, features, v[1], v[2]), rows, features, features, v[1], v[2]);
+    }
 }

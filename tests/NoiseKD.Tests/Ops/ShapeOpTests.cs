@@ -84,4 +84,20 @@ public class ShapeOpTests
             new RefOp(v => Reference.LogSoftmax(v[0], rows, cols), (v, dy) => [Reference.LogSoftmaxBackward(v[0], rows, cols, dy)]),
             t => F.LogSoftmax(t[0]));
     }
+
+    /// <summary>x * softmax(x) and x * log_softmax(x): the softmax backward adds to the product's gradient.</summary>
+    [Fact]
+    public void SoftmaxGradientAccumulates()
+    {
+        const int rows = 3, cols = 7;
+        foreach (bool log in new[] { false, true })
+        {
+            Func<double[], double[]> s = x => log ? Reference.LogSoftmax(x, rows, cols) : Reference.Softmax(x, rows, cols);
+            Func<double[], double[], double[]> ds = (x, d) => log ? Reference.LogSoftmaxBackward(x, rows, cols, d) : Reference.SoftmaxBackward(x, rows, cols, d);
+            OpCheck.Run($"x * {(log ? "log_softmax" : "softmax")}(x)", [OpInput.Of(rows, cols).Range(-3, 3)],
+                new RefOp(v => Reference.Zip(v[0], s(v[0]), (a, b) => a * b),
+                          (v, dy) => [Reference.Zip(Reference.Zip(dy, s(v[0]), (a, b) => a * b), ds(v[0], Reference.Zip(dy, v[0], (a, b) => a * b)), (a, b) => a + b)]),
+                t => F.Mul(t[0], log ? F.LogSoftmax(t[0]) : F.Softmax(t[0])));
+        }
+    }
 }
