@@ -46,7 +46,7 @@ public class BatchNorm : Module
     public int NumFeatures { get; }
     public float Eps { get; }
     /// <summary>Running-average factor; null means a cumulative average (PyTorch's momentum=None).</summary>
-    public float? Momentum { get; }
+    public float? Momentum { get; set; }
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
     public Tensor? RunningMean { get; }
@@ -77,6 +77,16 @@ public class BatchNorm : Module
             factor = Momentum ?? 1f / _batchesTracked;
         }
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, current, update, factor, Eps);
+    }
+
+    /// <summary>torch's reset_running_stats(): mean 0, variance 1, no batches tracked.</summary>
+    public void ResetRunningStatistics()
+    {
+        if (RunningMean is null) return;
+        RunningMean.Backend.Fill(RunningMean.Buffer, 0, NumFeatures, 0f);
+        RunningVar!.Backend.Fill(RunningVar.Buffer, 0, NumFeatures, 1f);
+        NumBatchesTracked!.Backend.Fill(NumBatchesTracked.Buffer, 0, 1, 0f);
+        _batchesTracked = 0;
     }
 
     protected override void OnStateLoaded()

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NoiseKD.Autograd;
+using NoiseKD.Backends;
+using NoiseKD.Data;
+using NoiseKD.Models;
+using NoiseKD.Nn;
+using NoiseKD.Optim;
+using NoiseKD.Tensors;
+using NoiseKD.Training;
+
+namespace NoiseKD.Distillation;
+
+/// <summary>Everything `noisekd distill` takes.</summary>
+public sealed record DistillOptions(
+    string TeacherPath,
+    string StudentArch,
+    string OutDir,
+    float StudentWidth = 1f,
+    string? StudentInit = null,
+    string Transfer = "gaussian",
+    TeacherBn? TeacherBn = null,
+    BnStatistics StudentBn = BnStatistics.Current,
+    KdObjective? Loss = null,
+    OptimizerConfig? Optimizer = null,
+    int Epochs = 5,
+    int StepsPerEpoch = 200,
+    int BatchSize = 128,
+    int EvalBatchSize = 500,
+    int AdjustSamples = 1000,
+    string? Dataset = null,
+    string? DataRoot = null,
+    int? TestLimit = null,
+    ulong Seed = 0,
+    bool Resume = false)
+{
+    public TeacherBn TeacherBnOrDefault => TeacherBn ?? new TeacherBn(0);
+    public KdObjective LossOrDefault => Loss ?? KdObjective.Parse("soft-ce");
+    public OptimizerConfig OptimizerOrDefault => Optimizer ?? new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine");
+
+    public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
+        Transfer, TeacherBnOrDefault, StudentBn, LossOrDefault, OptimizerOrDefault, StepsPerEpoch, BatchSize, Seed);
+}
+
+/// <summary>
+/// Data-free distillation: the student learns the teacher's outputs on transfer batches (Gaussian noise by
+/// default) with the teacher's BatchNorm on current batch statistics (Raikwar &amp; Mishra 2022, Sec. 3).
+/// After every epoch the student is evaluated on the real test split three ways: with current statistics
+/// (acc_cs), with the running statistics it accumulated (acc_rs), and with running statistics re-estimated
+/// from real training images (acc_rs_adjusted). Writes checkpoint.safetensors (atomic, every epoch),
+/// metrics.jsonl, student.safetensors and summary.json under OutDir.
+/// </summary>
+public sealed class Distiller(DistillOptions options, IProgress? progress = null, IBackend? device = null)
+{
+    readonly IProgress _progress = progress ?? SilentProgress.Instance;
+    readonly IBackend _device = device ?? Devices.Default;
+
+    public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
+    public string StudentPath => Path.Combine(options.OutDir, "student.safetensors");
+    public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
+    public string SummaryPath => Path.Combine(options.OutDir, "summary.json");
+
+    public IReadOnlyDictionary<string, object> Run()
+    {
+        Validate();
+        if (!File.Exists(options.TeacherPath)) throw new FileNotFoundException($"teacher model file '{options.TeacherPath}' does not exist");
+        var (teacher, teacherFile) = ModelFile.Load(options.TeacherPath);
+        var spec = teacherFile.Spec;
+        var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
+        string dataset = (options.Dataset ?? teacherFile.Metadata.GetValueOrDefault("dataset") ?? "fashion-mnist").ToLowerInvariant();
+        var test = DatasetCatalog.Load(dataset, train: false, options.DataRoot);
+        if (options.TestLimit is int tl) test = test.Take(tl);
+        Dataset? trainSet = null;
+        Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
+        if (test.Channels != spec.InChannels || test.Height != spec.ImageSize)
+            throw new ArgumentException($"teacher takes {spec.InChannels}x{spec.ImageSize}x{spec.ImageSize}, {dataset} has {test.Channels}x{test.Height}x{test.Width}");
+
+        Directory.CreateDirectory(options.OutDir);
+        if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(StudentPath)))
+            throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+
+        teacher.Eval();
+        int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher);
+        var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
+        options.TeacherBnOrDefault.Apply(teacher); // Evaluate restored them; apply again for distillation
+
+        Generator.ManualSeed(options.Seed);
+        var studentSpec = spec with { Arch = options.StudentArch, Width = options.StudentWidth };
+        var student = studentSpec.Create();
+        if (options.StudentInit is not null) LoadStudentInit(student, options.StudentInit);
+        foreach (var layer in BnControl.Layers(student)) layer.Statistics = options.StudentBn;
+
+        var optimConfig = options.OptimizerOrDefault;
+        var optimizer = optimConfig.Create(student.Parameters());
+        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch);
+        var transfer = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train);
+        var metrics = new MetricsLog(MetricsPath);
+        _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
+                          $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
+
+        int start = 0;
+        if (options.Resume && File.Exists(CheckpointPath))
+        {
+            (start, var meta) = Checkpoint.Load(CheckpointPath, student, optimizer, options.Fingerprint());
+            schedule?.Resume(optimizer.StepCount);
+            transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
+            metrics.TruncateAfter(start);
+            _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
+        }
+        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+
+        Dictionary<string, object> row = new();
+        for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
+        {
+            var (loss, seconds) = DistillEpoch(teacher, student, optimizer, schedule, transfer, epoch);
+            Checkpoint.Save(CheckpointPath, student, studentSpec, optimizer, epoch, options.Fingerprint(),
+                            new Dictionary<string, string> { ["transfer_position"] = transfer.Position.ToString(CultureInfo.InvariantCulture) });
+            row = new Dictionary<string, object> { ["epoch"] = epoch, ["kd_loss"] = loss, ["lr"] = optimizer.LearningRate, ["seconds"] = seconds,
+                                                   ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
+            foreach (var (key, value) in EvaluateStudent(student, test, Train, normalization)) row[key] = value;
+            metrics.Append(row);
+            _progress.EpochDone(row);
+        }
+
+        var extra = new Dictionary<string, string> { ["dataset"] = dataset, ["teacher"] = Path.GetFileName(options.TeacherPath), ["transfer"] = options.Transfer };
+        ModelFile.Save(StudentPath, student, studentSpec, normalization.Mean, normalization.Std, extra);
+        var summary = new Dictionary<string, object>
+        {
+            ["teacher_accuracy"] = teacherAccuracy, ["teacher_bn"] = options.TeacherBnOrDefault.Describe(), ["transfer"] = options.Transfer,
+            ["student"] = $"{studentSpec.Arch} x{studentSpec.Width}", ["epochs"] = options.Epochs,
+        };
+        foreach (var (key, value) in row) summary[key] = value;
+        File.WriteAllText(SummaryPath, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        return summary;
+    }
+
+    (double Loss, double Seconds) DistillEpoch(Module teacher, Module student, Optimizer optimizer, LrSchedule? schedule, TransferSet transfer, int epoch)
+    {
+        student.Train();
+        _progress.EpochStarted(epoch, options.Epochs, options.StepsPerEpoch);
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        for (int step = 1; step <= options.StepsPerEpoch; step++)
+        {
+            using var scope = new TensorScope();
+            var x = transfer.Next(options.BatchSize);
+            Tensor target;
+            using (Tape.NoGrad()) target = teacher.Forward(x);
+            var loss = options.LossOrDefault.Loss(student.Forward(x), target);
+            optimizer.ZeroGrad();
+            loss.Backward();
+            float value = loss.Item();
+            if (!float.IsFinite(value))
+                throw new NonFiniteLossException($"distillation loss became {value} at epoch {epoch}, step {step}; the last good checkpoint is kept (try a lower --lr)");
+            optimizer.Step();
+            schedule?.Step();
+            lossSum += value;
+            _progress.BatchDone(step, lossSum / step, double.NaN, step * options.BatchSize / clock.Elapsed.TotalSeconds);
+        }
+        return (lossSum / options.StepsPerEpoch, clock.Elapsed.TotalSeconds);
+    }
+
+    Dictionary<string, object> EvaluateStudent(Module student, Dataset test, Func<Dataset> train, Normalization normalization)
+    {
+        var result = new Dictionary<string, object>
+        {
+            ["acc_cs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device).Accuracy,
+            ["acc_rs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy,
+        };
+        if (options.AdjustSamples > 0)
+        {
+            using var keep = BnRecalibration.Preserve(student);
+            BnRecalibration.Reestimate(student, train().Take(options.AdjustSamples), normalization, Math.Min(options.EvalBatchSize, options.AdjustSamples), _device);
+            result["acc_rs_adjusted"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
+        }
+        return result;
+    }
+
+    static void LoadStudentInit(Module student, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--student-init file '{path}' does not exist");
+        var (arrays, _) = Serialization.Safetensors.Read(path);
+        try { StateDictIo.Load(student, arrays); }
+        catch (InvalidDataException e) { throw new ArgumentException($"--student-init '{path}' does not fit the student: {e.Message}"); }
+    }
+
+    void Validate()
+    {
+        if (options.Epochs <= 0 || options.StepsPerEpoch <= 0) throw new ArgumentException("epochs and steps per epoch must be positive");
+        if (options.BatchSize < 2) throw new ArgumentException($"batch size {options.BatchSize} must be at least 2 (BatchNorm needs it)");
+        if (options.EvalBatchSize < 2) throw new ArgumentException($"eval batch size {options.EvalBatchSize} must be at least 2");
+        if (options.AdjustSamples < 0) throw new ArgumentException("--adjust-samples must be non-negative");
+    }
+}
