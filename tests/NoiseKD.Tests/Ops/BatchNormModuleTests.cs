@@ -132,7 +132,28 @@ public class BatchNormModuleTests
     public void MomentumNullIsACumulativeAverage()
     {
         var rng = new Random(6);
-        var bn = Layer(5, rng, momentum: null);
+        AssertCumulativeAverage(Layer(5, rng, momentum: null), rng);
+    }
+
+    /// <summary>
+    /// BN re-estimation as torch does it: reset_running_stats() (mean 0, variance 1, count 0) and
+    /// momentum=None, then forwards; what the buffers held before must not leak into the average.
+    /// </summary>
+    [Fact]
+    public void ResetThenCumulativeAverageReestimates()
+    {
+        var rng = new Random(16);
+        var bn = Layer(5, rng);
+        Forward(bn, OpCheck.Draw(Reference.Numel(Shape4), 2, 5, rng), Shape4);
+        bn.ResetRunningStatistics();
+        AssertState(bn, (new double[5], Enumerable.Repeat(1.0, 5).ToArray()), 0);
+        bn.Momentum = null;
+        AssertCumulativeAverage(bn, rng);
+    }
+
+    /// <summary>Three training forwards: after each, the buffers are the plain average of the batch statistics so far.</summary>
+    static void AssertCumulativeAverage(BatchNorm bn, Random rng)
+    {
         int n = Shape4[0], c = Shape4[1], hw = 15;
         var meanSum = new double[c];
         var varSum = new double[c];
