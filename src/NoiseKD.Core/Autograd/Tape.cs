@@ -44,7 +44,9 @@ public static class Tape
             var tensor = order[i];
             var node = tensor.Node!;
             if (tensor.Grad is null) continue; // no path from the root reached it
+            long start = OpProfiler.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             node.Backward(tensor.Grad);
+            if (OpProfiler.Enabled) OpProfiler.Add("backward " + node.Name, start);
             // Intermediate gradients and the graph are not needed again (retain_graph=False).
             tensor.Node = null;
             if (!ReferenceEquals(tensor, root))

@@ -21,7 +21,10 @@ public abstract class Module
     /// <summary>Runs the layer and then its forward hooks.</summary>
     public Tensor Forward(Tensor input)
     {
+        bool timed = Autograd.OpProfiler.Enabled && _children.Count == 0;
+        long start = timed ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var output = OnForward(input);
+        if (timed) Autograd.OpProfiler.Add("forward " + GetType().Name, start);
         foreach (var hook in _hooks) hook(this, input, output);
         return output;
     }

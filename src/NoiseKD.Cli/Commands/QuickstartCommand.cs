@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CommandLine;
+using NoiseKD.Data;
+using NoiseKD.Distillation;
+using NoiseKD.Models;
+using NoiseKD.Tensors;
+using NoiseKD.Training;
+using Spectre.Console;
+
+namespace NoiseKD.Cli.Commands;
+
+[Verb("quickstart", HelpText = "Train (or reuse) a small Fashion-MNIST teacher, distill students from Gaussian noise with the teacher's BN on running and on current statistics, and compare.")]
+public sealed class QuickstartCommand : CommonOptions, ICommand
+{
+    [Option("out", Default = "runs/quickstart")] public string Out { get; set; } = "";
+    [Option("teacher", Default = "resnet18", HelpText = "Teacher architecture.")] public string Teacher { get; set; } = "";
+    [Option("teacher-width", Default = 0.25f)] public float TeacherWidth { get; set; }
+    [Option("teacher-epochs", Default = 2)] public int TeacherEpochs { get; set; }
+    [Option("student", Default = "resnet18")] public string Student { get; set; } = "";
+    [Option("student-width", Default = 0.25f)] public float StudentWidth { get; set; }
+    [Option("epochs", Default = 2, HelpText = "Distillation epochs.")] public int Epochs { get; set; }
+    [Option("steps", Default = 150, HelpText = "Noise batches per distillation epoch.")] public int Steps { get; set; }
+    [Option("batch-size", Default = 128)] public int BatchSize { get; set; }
+    [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
+
+    public int Run()
+    {
+        var device = OpenDevice();
+        Devices.Default = device;
+        var clock = Stopwatch.StartNew();
+        string teacherDir = Path.Combine(Out, "teacher"), teacherModel = Path.Combine(teacherDir, "model.safetensors");
+        if (File.Exists(teacherModel))
+            Console.WriteLine($"reusing the teacher in {teacherModel}");
+        else
+        {
+            Console.WriteLine($"training the teacher: {Teacher} x{TeacherWidth} on Fashion-MNIST, {TeacherEpochs} epochs");
+            var train = new TrainOptions(new ModelSpec(Teacher, TeacherWidth), "fashion-mnist", teacherDir, TeacherEpochs, BatchSize,
+                                         new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
+                                         Seed: Seed, Resume: File.Exists(Path.Combine(teacherDir, "checkpoint.safetensors")), DataRoot: DataRoot);
+            ConsoleProgress.Run(p => new Trainer(train, p, device).Run());
+        }
+
+        var results = new Dictionary<string, IReadOnlyDictionary<string, object>>();
+        foreach (var (name, bn) in new[] { ("noise_rs", "running"), ("noise_cs", "current") })
+        {
+            string dir = Path.Combine(Out, name), summaryPath = Path.Combine(dir, "summary.json");
+            if (File.Exists(summaryPath))
+            {
+                Console.WriteLine($"reusing {summaryPath}");
+                results[name] = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!
+                    .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
+                continue;
+            }
+            Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics");
+            var options = new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
+                                             Epochs: Epochs, StepsPerEpoch: Steps, BatchSize: BatchSize, DataRoot: DataRoot, Seed: Seed,
+                                             Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
+            results[name] = ConsoleProgress.Run(p => new Distiller(options, p, device).Run());
+        }
+
+        double teacherAccuracy = Convert.ToDouble(results["noise_cs"]["teacher_accuracy"]);
+        var summary = new Dictionary<string, object>
+        {
+            ["teacher"] = teacherAccuracy,
+            ["noise_rs"] = Convert.ToDouble(results["noise_rs"]["acc_cs"]),
+            ["noise_cs"] = Convert.ToDouble(results["noise_cs"]["acc_cs"]),
+            ["noise_rs_student_rs"] = Convert.ToDouble(results["noise_rs"]["acc_rs"]),
+            ["noise_cs_student_rs"] = Convert.ToDouble(results["noise_cs"]["acc_rs"]),
+            ["noise_rs_adjusted"] = Convert.ToDouble(results["noise_rs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
+            ["noise_cs_adjusted"] = Convert.ToDouble(results["noise_cs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
+            ["teacher_model"] = $"{Teacher} x{TeacherWidth}", ["student_model"] = $"{Student} x{StudentWidth}",
+            ["distill_images"] = Epochs * Steps * BatchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        };
+        Directory.CreateDirectory(Out);
+        File.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+
+        var table = new Table().AddColumns("", "Fashion-MNIST test accuracy", "of teacher");
+        table.AddRow("teacher (real data)", $"{teacherAccuracy:P2}", "100%");
+        table.AddRow("student, Gaussian noise + teacher RS", $"{summary["noise_rs"]:P2}", $"{(double)summary["noise_rs"] / teacherAccuracy:P0}");
+        table.AddRow("student, Gaussian noise + teacher CS", $"{summary["noise_cs"]:P2}", $"{(double)summary["noise_cs"] / teacherAccuracy:P0}");
+        AnsiConsole.Write(table);
+        Console.WriteLine($"students evaluated with current statistics (batch 500); numbers in {Path.Combine(Out, "summary.json")}; {clock.Elapsed.TotalMinutes:F1} min");
+        return 0;
+    }
+}
