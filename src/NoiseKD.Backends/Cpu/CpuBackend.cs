@@ -49,6 +49,8 @@ public sealed unsafe partial class CpuBackend : IBackend
         }
     }
 
+    internal void ForgetLive(long length) => Interlocked.Add(ref _liveBytes, -length * sizeof(float));
+
     /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
     public void TrimPool()
     {

@@ -24,7 +24,16 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         Pointer = null;
     }
 
-    internal void Revive() => MarkLive();
+    internal void Revive()
+    {
+        MarkLive();
+        GC.ReRegisterForFinalize(this); // Dispose suppressed it; a revived buffer may again be abandoned
+    }
 
-    ~CpuBuffer() => Free();
+    ~CpuBuffer()
+    {
+        // Reached only for buffers that nobody returned to the pool (pooled ones are referenced by it).
+        ((CpuBackend)Backend).ForgetLive(Length);
+        Free();
+    }
 }

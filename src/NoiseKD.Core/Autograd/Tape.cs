@@ -31,6 +31,8 @@ public static class Tape
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward() on a tensor that does not require grad (no parameter reaches it, or it was computed under NoGrad)");
+        if (root.GraphFreed)
+            throw new InvalidOperationException("Backward() through a graph a second time: its intermediate values were freed by the first backward pass");
         if (root.Numel != 1)
             throw new InvalidOperationException($"Backward() needs a scalar, got {Shape.Format(root.Shape)}");
 
@@ -49,6 +51,7 @@ public static class Tape
             if (OpProfiler.Enabled) OpProfiler.Add("backward " + node.Name, start);
             // Intermediate gradients and the graph are not needed again (retain_graph=False).
             tensor.Node = null;
+            tensor.GraphFreed = true;
             if (!ReferenceEquals(tensor, root))
             {
                 // Back to the pool now rather than at scope end: lowers the peak of a training step.
@@ -72,7 +75,11 @@ public static class Tape
             if (t.Node is null || !visited.Add(t)) continue;
             stack.Push((t, true));
             foreach (var input in t.Node.Inputs)
+            {
+                if (input.GraphFreed)
+                    throw new InvalidOperationException("Backward() reaches a tensor whose graph an earlier backward pass already freed");
                 if (input.Node is not null && !visited.Contains(input)) stack.Push((input, false));
+            }
         }
         return order;
     }

@@ -49,7 +49,10 @@ public sealed class Tensor
     /// <summary>The operation that produced this tensor (null for leaves and under no-grad).</summary>
     internal GradNode? Node { get; set; }
 
-    public bool IsLeaf => Node is null;
+    public bool IsLeaf => Node is null && !GraphFreed;
+
+    /// <summary>Set when a backward pass has consumed and freed the op that produced this tensor.</summary>
+    internal bool GraphFreed { get; set; }
 
     // ---- creation -------------------------------------------------------------------------------
 

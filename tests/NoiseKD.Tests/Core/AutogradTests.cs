@@ -220,4 +220,19 @@ public class TensorScopeMemoryTests
         using (var scope = new TensorScope()) scope.Keep(Tensor.Zeros([1000]));
         Assert.Equal(before + 4000, CpuBackend.Instance.LiveBytes);
     }
+
+    [Fact]
+    public void SecondBackwardThroughAFreedGraphThrows()
+    {
+        using var scope = new TensorScope();
+        var w = Tensor.FromArray([1f, 2f], [2]);
+        w.RequiresGrad = true;
+        var hidden = F.Square(w);
+        var loss = F.Sum(hidden);
+        loss.Backward();
+        Assert.Throws<InvalidOperationException>(() => loss.Backward());
+        // A new loss built on the freed intermediate cannot silently drop the path to w.
+        var again = F.Sum(F.Mul(hidden, hidden));
+        Assert.Throws<InvalidOperationException>(() => again.Backward());
+    }
 }
