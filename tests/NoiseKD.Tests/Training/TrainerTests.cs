@@ -9,32 +9,6 @@ namespace NoiseKD.Tests.Training;
 /// <summary>End to end on a tiny synthetic Fashion-MNIST-format dataset written by the test.</summary>
 public class TrainerTests
 {
-    /// <summary>Class k images are bright in horizontal band k (learnable in a few steps).</summary>
-    static void WriteBands(string root, int trainCount, int testCount)
-    {
-        string dir = Path.Combine(root, "fashion-mnist");
-        Directory.CreateDirectory(dir);
-        foreach (var (prefix, count, seed) in new[] { ("train", trainCount, 1), ("t10k", testCount, 2) })
-        {
-            var rng = new Random(seed);
-            var pixels = new byte[count * 28 * 28];
-            var labels = new byte[count];
-            for (int i = 0; i < count; i++)
-            {
-                int label = rng.Next(4);
-                labels[i] = (byte)label;
-                for (int p = 0; p < 784; p++)
-                {
-                    int row = p / 28;
-                    bool band = row >= label * 7 && row < label * 7 + 7;
-                    pixels[i * 784 + p] = (byte)Math.Clamp((band ? 180 : 40) + rng.Next(-40, 40), 0, 255);
-                }
-            }
-            IdxFormat.Write(Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz"), pixels, count, 28, 28);
-            IdxFormat.Write(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz"), labels, count);
-        }
-    }
-
     static TrainOptions Options(TempDir dir, int epochs, bool resume = false) =>
         new(new ModelSpec("lenet5-half"), "fashion-mnist", dir.File("run"), epochs, 32,
             new OptimizerConfig("sgd", 0.05f, 0.9f, 5e-4f, false, "cosine"), Seed: 7, Resume: resume, DataRoot: dir.Path);
@@ -43,7 +17,7 @@ public class TrainerTests
     public void TrainsCheckpointsAndWritesASelfDescribingModel()
     {
         using var dir = new TempDir();
-        WriteBands(dir.Path, 512, 128);
+        SyntheticFashionMnist.Write(dir.Path, 512, 128);
         var result = new Trainer(Options(dir, 3)).Run();
         Assert.True(result.Accuracy > 0.9, $"accuracy {result.Accuracy}");
         var (model, file) = ModelFile.Load(dir.File("run/model.safetensors"));
@@ -73,8 +47,8 @@ public class TrainerTests
     {
         using var a = new TempDir();
         using var b = new TempDir();
-        WriteBands(a.Path, 128, 64);
-        WriteBands(b.Path, 128, 64);
+        SyntheticFashionMnist.Write(a.Path, 128, 64);
+        SyntheticFashionMnist.Write(b.Path, 128, 64);
         new Trainer(Options(a, 3)).Run();
         Assert.Throws<OperationCanceledException>(() => new Trainer(Options(b, 3), new CrashAfter(1)).Run());
         Assert.Single(new MetricsLog(b.File("run/metrics.jsonl")).ReadAll());
@@ -94,7 +68,7 @@ public class TrainerTests
     public void RefusesToOverwriteARunWithoutResume()
     {
         using var dir = new TempDir();
-        WriteBands(dir.Path, 64, 32);
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
         new Trainer(Options(dir, 1)).Run();
         var e = Assert.Throws<ArgumentException>(() => new Trainer(Options(dir, 1)).Run());
         Assert.Contains("--resume", e.Message);
@@ -104,7 +78,7 @@ public class TrainerTests
     public void CheckpointFromAnotherArchitectureIsRejected()
     {
         using var dir = new TempDir();
-        WriteBands(dir.Path, 64, 32);
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
         new Trainer(Options(dir, 1)).Run();
         var other = Options(dir, 2, resume: true) with { Spec = new ModelSpec("lenet5") };
         var e = Assert.Throws<SafetensorsException>(() => new Trainer(other).Run());
