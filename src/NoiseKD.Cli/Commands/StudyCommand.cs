@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using CommandLine;
+using NoiseKD.Studies;
+using NoiseKD.Tensors;
+
+namespace NoiseKD.Cli.Commands;
+
+[Verb("study", HelpText = "Run a paper's experiments on Fashion-MNIST and write REPORT.md with tables, SVG plots and CSV. Studies: noise-kd.")]
+public sealed class StudyCommand : CommonOptions, ICommand
+{
+    [Value(0, MetaName = "name", Required = true, HelpText = "noise-kd")] public string Name { get; set; } = "";
+    [Option("out", HelpText = "Output folder (default: runs/study-NAME).")] public string? Out { get; set; }
+    [Option("quick", Default = false, HelpText = "A reduced version: narrower models, one seed, fewer settings.")] public bool Quick { get; set; }
+    [Option("teacher", HelpText = "Use this teacher model file instead of training one.")] public string? Teacher { get; set; }
+    [Option("seeds", HelpText = "Seeds per cell (default 3; 1 with --quick).")] public int? Seeds { get; set; }
+    [Option("epochs", HelpText = "Distillation epochs per run.")] public int? Epochs { get; set; }
+    [Option("steps", HelpText = "Noise batches per distillation epoch.")] public int? Steps { get; set; }
+
+    public int Run()
+    {
+        var device = OpenDevice();
+        Devices.Default = device;
+        if (Name.ToLowerInvariant() != "noise-kd") throw new ArgumentException($"unknown study '{Name}'; studies: noise-kd");
+        string outDir = Out ?? Path.Combine("runs", "study-" + Name.ToLowerInvariant() + (Quick ? "-quick" : ""));
+        var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot) : new NoiseKdStudyConfig(outDir, DataRoot: DataRoot);
+        if (Teacher is not null && !File.Exists(Teacher)) throw new FileNotFoundException($"teacher model file '{Teacher}' does not exist");
+        if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
+        config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
+                               Steps = Steps ?? config.Steps };
+        var clock = Stopwatch.StartNew();
+        string report = ConsoleProgress.Run(p => new NoiseKdStudy(config, p, device).Run());
+        Console.WriteLine($"report written to {report} ({clock.Elapsed.TotalMinutes:F1} min)");
+        return 0;
+    }
+}

@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NoiseKD.Backends;
+using NoiseKD.Data;
+using NoiseKD.Distillation;
+using NoiseKD.Models;
+using NoiseKD.Nn;
+using NoiseKD.Training;
+
+namespace NoiseKD.Studies;
+
+/// <summary>Sizes of the noise-KD study; <see cref="Quick"/> is the reduced version.</summary>
+public sealed record NoiseKdStudyConfig(
+    string OutDir,
+    string TeacherArch = "resnet34",
+    float TeacherWidth = 0.25f,
+    int TeacherEpochs = 4,
+    string? TeacherPath = null,
+    (string Arch, float Width)[]? Students = null,
+    int Seeds = 3,
+    int DistillEpochs = 3,
+    int Steps = 200,
+    int BatchSize = 128,
+    int[]? TrainBatchSizes = null,
+    int[]? EvalBatchSizes = null,
+    int[]? AdjustSamples = null,
+    int[]? NoiseResolutions = null,
+    int[]? PartialPercents = null,
+    string? DataRoot = null,
+    bool Quick = false)
+{
+    public (string Arch, float Width)[] StudentList => Students ?? [("resnet34", 0.25f), ("resnet18", 0.25f), ("mobilenetv2", 0.25f)];
+
+    public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot) => new(outDir, "resnet34", 0.125f, 1, null,
+        [("resnet18", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 60, BatchSize: 128, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
+        AdjustSamples: [0, 100, 1000], NoiseResolutions: [4, 28], PartialPercents: [100, 50, 0], DataRoot: dataRoot, Quick: true);
+}
+
+/// <summary>
+/// `noisekd study noise-kd`: the Gaussian-noise KD paper's experiments on Fashion-MNIST, in one command.
+/// Every distillation is cached in OutDir/runs/NAME (summary.json; checkpoints resume), so an interrupted
+/// study continues where it stopped; REPORT.md, results.csv and SVG figures are rewritten at the end.
+/// </summary>
+public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, IBackend device)
+{
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly StudyReport _report = new(config.OutDir, "Gaussian-noise knowledge distillation on Fashion-MNIST");
+
+    public string Run()
+    {
+        string teacher = config.TeacherPath ?? TrainTeacher();
+        var (teacherModel, teacherFile) = ModelFile.Load(teacher);
+        var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
+        var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
+        double teacherAccuracy = Evaluator.Evaluate(teacherModel, test, normalization, 500, BnStatistics.Running, device).Accuracy;
+        _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} at width {teacherFile.Spec.Width} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. " +
+                          $"Students distilled for {config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.BatchSize} (SGD 0.1, momentum 0.9, cosine, soft-target CE at T=1, " +
+                          $"as the paper's code), {config.Seeds} seed(s). Student accuracy is measured on the 10,000 test images with the student's BN on current statistics " +
+                          "at batch 500 unless a table says otherwise; mean ± sample std over seeds. Widths are scaled for a 2-core CPU.");
+        _report.Cell("teacher", teacherFile.Spec.Arch, "accuracy", [teacherAccuracy]);
+
+        Table1(teacher);
+        PartialBn(teacher);
+        var reference = Distill(teacher, "resnet18-ref", StudentAt(0), "gaussian", "current", 0, config.BatchSize);
+        TrainBatchSize(teacher);
+        EvalBatchSize(reference, test, normalization);
+        AdjustSamples(reference, test, normalization);
+        NoiseResolution(teacher);
+        Toy();
+        _report.Paragraph($"Study runtime: {_clock.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Write();
+        return Path.Combine(config.OutDir, "REPORT.md");
+    }
+
+    (string Arch, float Width) StudentAt(int i) => config.StudentList.FirstOrDefault(s => s.Arch == "resnet18") is { Arch: not null } r ? r : config.StudentList[i];
+
+    string TrainTeacher()
+    {
+        string dir = Path.Combine(config.OutDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
+        if (File.Exists(model)) return model;
+        progress.Message($"training the teacher {config.TeacherArch} x{config.TeacherWidth} for {config.TeacherEpochs} epoch(s)");
+        new Trainer(new TrainOptions(new ModelSpec(config.TeacherArch, config.TeacherWidth), "fashion-mnist", dir, config.TeacherEpochs, 128,
+                                     new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
+                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: config.DataRoot), progress, device).Run();
+        return model;
+    }
+
+    void Table1(string teacher)
+    {
+        _report.Heading("Table 1: transfer data x teacher BatchNorm statistics");
+        _report.Paragraph("Rows: the transfer set (real training images without labels, or N(0,1) noise) and the teacher's BN statistics " +
+                          "(RS running, CS current). The paper (CIFAR-10, ResNet-34 teacher 93.29%): Gaussian + RS 13.49%, Gaussian + CS 85.98% for a ResNet-18 student.");
+        var students = config.StudentList;
+        var rows = new List<IReadOnlyList<string>>();
+        var adjusted = new List<IReadOnlyList<string>>();
+        foreach (var (transfer, bn, label) in new[] { ("real", "running", "real data + RS"), ("real", "current", "real data + CS"),
+                                                      ("gaussian", "running", "Gaussian + RS"), ("gaussian", "current", "Gaussian + CS") })
+        {
+            var row = new List<string> { label };
+            var adjRow = new List<string> { label };
+            foreach (var student in students)
+            {
+                var runs = Enumerable.Range(0, config.Seeds)
+                    .Select(seed => Distill(teacher, $"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.BatchSize)).ToList();
+                var cs = runs.Select(r => r["acc_cs"]).ToList();
+                var adj = runs.Select(r => r["acc_rs_adjusted"]).ToList();
+                row.Add(StudyReport.Percent(cs));
+                adjRow.Add(StudyReport.Percent(adj));
+                _report.Cell("table1", label, $"{student.Arch} x{student.Width}", cs);
+                _report.Cell("table1-adjusted", label, $"{student.Arch} x{student.Width}", adj);
+            }
+            rows.Add(row);
+            adjusted.Add(adjRow);
+        }
+        var header = new[] { "transfer + teacher BN" }.Concat(students.Select(s => $"{s.Arch} x{s.Width}")).ToList();
+        _report.Table("table1", header, rows);
+        _report.Paragraph("The same students evaluated with running statistics re-estimated from 1,000 real training images (no labels, forward passes only):");
+        _report.Table("table1-adjusted", header, adjusted);
+    }
+
+    void PartialBn(string teacher)
+    {
+        _report.Heading("Table 3: share of teacher BN layers on running statistics");
+        _report.Paragraph("P% of the teacher's BN layers use running statistics, the rest current statistics, counted from the input side or from the output side. " +
+                          "The paper (CIFAR-10, counted from the input): 100% -> 13.49, 50% -> 79.54, 0% -> 89.4.");
+        var student = StudentAt(0);
+        var percents = config.PartialPercents ?? [100, 90, 75, 50, 25, 0];
+        var rows = new List<IReadOnlyList<string>>();
+        var series = new List<SvgChart.Series>();
+        foreach (var side in new[] { "input", "output" })
+        {
+            var points = new List<(double, double)>();
+            foreach (int p in percents)
+            {
+                var accs = Enumerable.Range(0, config.Seeds)
+                    .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.BatchSize, side)["acc_cs"]).ToList();
+                rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
+                _report.Cell("table3", $"{p}%", side, accs);
+                points.Add((p, accs.Average() * 100));
+            }
+            series.Add(new SvgChart.Series($"from {side}", points));
+        }
+        _report.Table("table3", ["BN layers on RS", "counted from", $"{student.Arch} x{student.Width} accuracy (%)"], rows);
+        _report.Figure("partial_bn.svg", SvgChart.Line("Teacher BN layers on running statistics", "% of BN layers on RS", "student accuracy (%)", series),
+                       "Student accuracy against the share of teacher BN layers on running statistics.");
+    }
+
+    void TrainBatchSize(string teacher)
+    {
+        _report.Heading("Batch size during distillation");
+        _report.Paragraph("Gaussian + CS with the same number of noise images per run (steps scaled inversely to the batch size).");
+        var student = StudentAt(0);
+        long images = (long)config.Steps * config.BatchSize;
+        var sizes = config.TrainBatchSizes ?? [32, 64, 128, 256];
+        var rows = new List<IReadOnlyList<string>>();
+        var points = new List<(double, double)>();
+        foreach (int b in sizes)
+        {
+            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"bs-{b}-s{seed}", student, "gaussian", "current", seed, b,
+                                                                                 steps: (int)Math.Max(1, images / b))["acc_cs"]).ToList();
+            rows.Add([b.ToString(CultureInfo.InvariantCulture), StudyReport.Percent(accs)]);
+            _report.Cell("train-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
+            points.Add((b, accs.Average() * 100));
+        }
+        _report.Table("train-batch", ["batch size", "student accuracy (%)"], rows);
+        _report.Figure("train_batch.svg", SvgChart.Line("Batch size during distillation", "batch size", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
+                       "Student accuracy against the distillation batch size.");
+    }
+
+    void EvalBatchSize(IReadOnlyDictionary<string, double> reference, Dataset test, Normalization normalization)
+    {
+        _report.Heading("Batch size during inference (student on current statistics)");
+        var (student, _) = ModelFile.Load(ReferenceStudent());
+        var sizes = config.EvalBatchSizes ?? [8, 16, 32, 64, 128, 256, 500, 1000];
+        var rows = new List<IReadOnlyList<string>>();
+        var points = new List<(double, double)>();
+        foreach (int b in sizes)
+        {
+            double acc = Evaluator.Evaluate(student, test, normalization, b, BnStatistics.Current, device).Accuracy;
+            rows.Add([b.ToString(CultureInfo.InvariantCulture), $"{acc * 100:F2}"]);
+            _report.Cell("eval-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", [acc]);
+            points.Add((b, acc * 100));
+        }
+        rows.Add(["running statistics (as trained)", $"{reference["acc_rs"] * 100:F2}"]);
+        _report.Table("eval-batch", ["test batch size", "accuracy (%)"], rows);
+        _report.Figure("eval_batch.svg", SvgChart.Line("Batch size at inference (CS)", "test batch size", "accuracy (%)", [new("student, CS", points)], logX: true),
+                       "Accuracy of the Gaussian + CS student evaluated with current statistics at different test batch sizes.");
+    }
+
+    void AdjustSamples(IReadOnlyDictionary<string, double> reference, Dataset test, Normalization normalization)
+    {
+        _report.Heading("Re-estimating the student's running statistics from real samples");
+        var train = DatasetCatalog.Load("fashion-mnist", true, config.DataRoot);
+        var counts = config.AdjustSamples ?? [0, 10, 50, 100, 500, 1000, 5000];
+        var rows = new List<IReadOnlyList<string>>();
+        var points = new List<(double, double)>();
+        foreach (int n in counts)
+        {
+            var (student, _) = ModelFile.Load(ReferenceStudent());
+            if (n > 0) BnRecalibration.Reestimate(student, train.Take(n), normalization, Math.Min(n, 500), device);
+            double acc = Evaluator.Evaluate(student, test, normalization, 500, BnStatistics.Running, device).Accuracy;
+            rows.Add([n == 0 ? "0 (running statistics from the noise)" : n.ToString(CultureInfo.InvariantCulture), $"{acc * 100:F2}"]);
+            _report.Cell("adjust", n.ToString(CultureInfo.InvariantCulture), "acc_rs", [acc]);
+            points.Add((Math.Max(n, 1), acc * 100));
+        }
+        rows.Add(["(current statistics, batch 500)", $"{reference["acc_cs"] * 100:F2}"]);
+        _report.Table("adjust", ["real images", "accuracy with RS (%)"], rows);
+        _report.Figure("adjust.svg", SvgChart.Line("Running statistics re-estimated from N real images", "N (0 plotted at 1)", "accuracy (%)", [new("student, RS", points)], logX: true),
+                       "Accuracy with running statistics re-estimated from N unlabeled real training images.");
+    }
+
+    void NoiseResolution(string teacher)
+    {
+        _report.Heading("Noise resolution");
+        _report.Paragraph("N(0,1) noise drawn at R x R and upsampled (nearest) to 28 x 28: the paper's future-work item.");
+        var student = StudentAt(0);
+        var rows = new List<IReadOnlyList<string>>();
+        var points = new List<(double, double)>();
+        foreach (int r in config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28])
+        {
+            string transfer = r == 28 ? "gaussian" : $"gaussian-lowres:{r}";
+            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.BatchSize)["acc_cs"]).ToList();
+            rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
+            _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
+            points.Add((r, accs.Average() * 100));
+        }
+        _report.Table("noise-resolution", ["noise resolution", "student accuracy (%)"], rows);
+        _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
+                       "Student accuracy against the resolution at which the noise is drawn.");
+    }
+
+    void Toy()
+    {
+        _report.Heading("Toy study: an MLP with BatchNorm on two circles (the paper's Figure 3)");
+        var toy = ToyCirclesStudy.Run();
+        _report.Paragraph($"The MLP (2-32-32-2, BatchNorm1d after each hidden layer) reaches {toy.DataAccuracy * 100:F1}% on the circles. Fed N(0,1) noise, " +
+                          $"it predicts class 0 for {toy.PredictedShareRs[0] * 100:F1}% of the noise with running statistics and {toy.PredictedShareCs[0] * 100:F1}% with current statistics. " +
+                          $"Distance of the mean noise embedding from the mean data embedding, in units of the data's spread: RS {toy.ShiftRs:F2}, CS {toy.ShiftCs:F2}.");
+        _report.Cell("toy", "shift", "rs", [toy.ShiftRs]);
+        _report.Cell("toy", "shift", "cs", [toy.ShiftCs]);
+        _report.Figure("toy_embeddings.svg", SvgChart.Scatter("Hidden embeddings (data PCA axes)", "PC 1", "PC 2", toy.Embeddings),
+                       "Last hidden layer of the MLP for data, noise with running statistics, and noise with current statistics.");
+    }
+
+    string ReferenceStudent() => Path.Combine(config.OutDir, "runs", "resnet18-ref", "student.safetensors");
+
+    /// <summary>One cached distillation: reads runs/NAME/summary.json when it exists, else runs (resuming a checkpoint).</summary>
+    IReadOnlyDictionary<string, double> Distill(string teacher, string name, (string Arch, float Width) student, string transfer, string teacherBn,
+                                                int seed, int batchSize, string partialFrom = "input", int? steps = null)
+    {
+        string dir = Path.Combine(config.OutDir, "runs", name), summaryPath = Path.Combine(dir, "summary.json");
+        if (!File.Exists(summaryPath))
+        {
+            progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}");
+            var options = new DistillOptions(teacher, student.Arch, dir, student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
+                                             Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, DataRoot: config.DataRoot,
+                                             Seed: (ulong)seed, Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
+            new Distiller(options, progress, device).Run();
+        }
+        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!
+            .Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
+    }
+}

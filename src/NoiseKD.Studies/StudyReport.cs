@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+
+namespace NoiseKD.Studies;
+
+/// <summary>Collects a study's Markdown, SVG figures and CSV rows and writes them under one folder.</summary>
+public sealed class StudyReport(string outDir, string title)
+{
+    readonly StringBuilder _markdown = new StringBuilder().AppendLine($"# {title}").AppendLine();
+    readonly List<string> _csv = ["section,row,column,mean,std,n"];
+
+    public string OutDir { get; } = outDir;
+
+    public void Paragraph(string text) => _markdown.AppendLine(text).AppendLine();
+    public void Heading(string text) => _markdown.AppendLine($"## {text}").AppendLine();
+
+    public void Table(string section, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        _markdown.AppendLine("| " + string.Join(" | ", header) + " |");
+        _markdown.AppendLine("|" + string.Concat(header.Select(_ => " --- |")));
+        foreach (var row in rows) _markdown.AppendLine("| " + string.Join(" | ", row) + " |");
+        _markdown.AppendLine();
+    }
+
+    /// <summary>Records one numeric cell for results.csv (values as fractions).</summary>
+    public void Cell(string section, string row, string column, IReadOnlyList<double> values)
+    {
+        var (mean, std) = MeanStd(values);
+        _csv.Add(string.Join(",", Quote(section), Quote(row), Quote(column), F(mean), F(std), values.Count.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public void Figure(string fileName, string svg, string caption)
+    {
+        Directory.CreateDirectory(OutDir);
+        File.WriteAllText(Path.Combine(OutDir, fileName), svg);
+        _markdown.AppendLine($"![{caption}]({fileName})").AppendLine().AppendLine($"*{caption}*").AppendLine();
+    }
+
+    public void Write()
+    {
+        Directory.CreateDirectory(OutDir);
+        File.WriteAllText(Path.Combine(OutDir, "REPORT.md"), _markdown.ToString());
+        File.WriteAllLines(Path.Combine(OutDir, "results.csv"), _csv);
+    }
+
+    /// <summary>Mean and sample standard deviation (0 for a single value).</summary>
+    public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) return (double.NaN, double.NaN);
+        double mean = values.Average();
+        double std = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+        return (mean, std);
+    }
+
+    /// <summary>"85.98 ± 0.41" in percent, or "85.98" for one value.</summary>
+    public static string Percent(IReadOnlyList<double> values)
+    {
+        var (mean, std) = MeanStd(values);
+        if (double.IsNaN(mean)) return "–";
+        return values.Count > 1 ? $"{mean * 100:F2} ± {std * 100:F2}" : $"{mean * 100:F2}";
+    }
+
+    static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    static string Quote(string s) => s.Contains(',') || s.Contains('"') ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+}
