@@ -1,0 +1,58 @@
+using System.Xml.Linq;
+using NoiseKD.Studies;
+using Xunit;
+
+namespace NoiseKD.Tests.Studies;
+
+public class StudyTests
+{
+    [Fact]
+    public void ToyCirclesShowsTheCovariateShiftAndItsFix()
+    {
+        var toy = ToyCirclesStudy.Run(points: 800, steps: 250);
+        Assert.True(toy.DataAccuracy > 0.97, $"data accuracy {toy.DataAccuracy}");
+        // The paper's Figure 3: noise embeddings under running statistics sit away from the data; current statistics bring them back.
+        Assert.True(toy.ShiftRs > 2 * toy.ShiftCs, $"shift RS {toy.ShiftRs} vs CS {toy.ShiftCs}");
+        Assert.Equal(3, toy.Embeddings.Length);
+        Assert.All(toy.Embeddings, s => Assert.Equal(800, s.Points.Count));
+    }
+
+    [Fact]
+    public void ChartsAreWellFormedSvg()
+    {
+        var line = SvgChart.Line("a < b", "x", "y", [new("s1", [(1, 2), (10, 3)]), new("s2", [(1, double.NaN), (5, 1)])], logX: true);
+        var bars = SvgChart.Bars("bars", "y", ["c1", "c2"], [("one", [1, 2]), ("two", [3, double.NaN])]);
+        var scatter = SvgChart.Scatter("pts", "x", "y", [new("only", [(0, 0)])]);
+        foreach (var svg in new[] { line, bars, scatter })
+            Assert.Equal("svg", XDocument.Parse(svg).Root!.Name.LocalName);
+        Assert.Contains("a &lt; b", line);
+        // s2 has one finite point: a marker but no line.
+        Assert.Equal(1, XDocument.Parse(line).Descendants().Count(e => e.Name.LocalName == "polyline"));
+    }
+
+    [Fact]
+    public void MeanAndSampleStd()
+    {
+        var (mean, std) = StudyReport.MeanStd([0.8, 0.9, 1.0]);
+        Assert.Equal(0.9, mean, 12);
+        Assert.Equal(0.1, std, 12);
+        Assert.Equal("90.00 ± 10.00", StudyReport.Percent([0.8, 0.9, 1.0]));
+        Assert.Equal("50.00", StudyReport.Percent([0.5]));
+    }
+
+    [Fact]
+    public void PcaFindsTheLeadingAxis()
+    {
+        // Points along (3, 4)/5 with small orthogonal noise.
+        var rows = new List<float>();
+        var rng = new Random(1);
+        for (int i = 0; i < 200; i++)
+        {
+            double t = rng.NextDouble() * 10 - 5, e = rng.NextDouble() * 0.1;
+            rows.Add((float)(0.6 * t - 0.8 * e));
+            rows.Add((float)(0.8 * t + 0.6 * e));
+        }
+        var (_, axes) = Pca.TopTwo(rows.ToArray(), 200, 2);
+        Assert.Equal(1.0, Math.Abs(axes[0][0] * 0.6 + axes[0][1] * 0.8), 3);
+    }
+}
