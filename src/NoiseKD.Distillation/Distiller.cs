@@ -33,14 +33,15 @@ public sealed record DistillOptions(
     string? DataRoot = null,
     int? TestLimit = null,
     ulong Seed = 0,
-    bool Resume = false)
+    bool Resume = false,
+    BalanceOptions? Balance = null)
 {
     public TeacherBn TeacherBnOrDefault => TeacherBn ?? new TeacherBn(0);
     public KdObjective LossOrDefault => Loss ?? KdObjective.Parse("soft-ce");
     public OptimizerConfig OptimizerOrDefault => Optimizer ?? new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine");
 
     public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
-        Transfer, TeacherBnOrDefault, StudentBn, LossOrDefault, OptimizerOrDefault, StepsPerEpoch, BatchSize, Seed);
+        Transfer, TeacherBnOrDefault, StudentBn, LossOrDefault, OptimizerOrDefault, StepsPerEpoch, BatchSize, Seed, Balance);
 }
 
 /// <summary>
@@ -94,8 +95,15 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         var optimConfig = options.OptimizerOrDefault;
         var optimizer = optimConfig.Create(student.Parameters());
         var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch);
-        var transfer = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train);
+        var transfer = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train, options.DataRoot);
         var metrics = new MetricsLog(MetricsPath);
+        BalanceReport? balance = null;
+        if (options.Balance is { } b)
+        {
+            (transfer, balance) = BalancedTransfer.Build(transfer, teacher, spec.Classes, b, options.BatchSize, options.Seed + 2, _device);
+            _progress.Message($"balanced {balance.Pool} candidates: teacher classes before [{BalancedTransfer.FormatHistogram(balance.Before)}], " +
+                              $"after [{BalancedTransfer.FormatHistogram(balance.After)}], filled [{BalancedTransfer.FormatHistogram(balance.Filled)}]");
+        }
         _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 
@@ -109,6 +117,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
         }
         else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        if (balance is not null && start == 0) metrics.Append(balance.ToMetrics());
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -131,6 +140,8 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             ["student"] = $"{studentSpec.Arch} x{studentSpec.Width}", ["epochs"] = options.Epochs,
         };
         foreach (var (key, value) in row) summary[key] = value;
+        if (balance is not null)
+            foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
         File.WriteAllText(SummaryPath, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }

@@ -23,10 +23,11 @@ public abstract class TransferSet
     public virtual ulong Position { get; set; }
 
     /// <summary>
-    /// Parses --transfer: gaussian[:MEAN,STD], gaussian-lowres:R, uniform, real, file:PATH.
+    /// Parses --transfer: gaussian[:MEAN,STD], gaussian-lowres:R, uniform, real, file:PATH,
+    /// shapes, plasma, dead-leaves, folder:PATH (netpbm images), dataset:NAME[:train|test] (another dataset, labels unused).
     /// </summary>
     public static TransferSet Parse(string spec, int channels, int size, Normalization normalization, ulong seed,
-                                    IBackend device, Func<Dataset> realData)
+                                    IBackend device, Func<Dataset> realData, string? dataRoot = null)
     {
         var parts = spec.Split(':', 2);
         string kind = parts[0].ToLowerInvariant(), arg = parts.Length > 1 ? parts[1] : "";
@@ -54,8 +55,21 @@ public abstract class TransferSet
                 return new DatasetTransfer(realData(), normalization, seed, device);
             case "file":
                 return new FileTransfer(arg, channels, size, device);
+            case "shapes" or "plasma" or "dead-leaves":
+                return new ProceduralTransfer(kind, channels, size, normalization, gen, device);
+            case "folder":
+                return ImageListTransfer.FromFolder(arg, channels, size, normalization, gen, device);
+            case "dataset":
+            {
+                var a = arg.Split(':');
+                bool train = a.Length < 2 || a[1] != "test";
+                if (a[0].Length == 0 || (a.Length > 1 && a[1] is not ("train" or "test")))
+                    throw new ArgumentException($"--transfer dataset:{arg} must be dataset:NAME[:train|test]");
+                return ImageListTransfer.FromDataset(DatasetCatalog.Load(a[0], train, dataRoot), channels, size, normalization, gen, device);
+            }
             default:
-                throw new ArgumentException($"--transfer '{spec}' must be gaussian[:MEAN,STD], gaussian-lowres:R, uniform, real or file:PATH");
+                throw new ArgumentException($"--transfer '{spec}' must be gaussian[:MEAN,STD], gaussian-lowres:R, uniform, shapes, plasma, dead-leaves, " +
+                                            "real, dataset:NAME[:train|test], folder:PATH or file:PATH");
         }
     }
 

@@ -12,7 +12,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("student", Required = true, HelpText = "Student architecture (see train --model).")] public string Student { get; set; } = "";
     [Option("student-width", Default = 1f)] public float StudentWidth { get; set; }
     [Option("student-init", HelpText = "Initial student weights (model file or state dict safetensors).")] public string? StudentInit { get; set; }
-    [Option("transfer", Default = "gaussian", HelpText = "gaussian[:MEAN,STD], gaussian-lowres:R, uniform, real, file:PATH.")]
+    [Option("transfer", Default = "gaussian", HelpText = "gaussian[:MEAN,STD], gaussian-lowres:R, uniform, shapes, plasma, dead-leaves, real, dataset:NAME[:train|test], folder:PATH (PGM/PPM images), file:PATH (safetensors 'input').")]
     public string Transfer { get; set; } = "";
     [Option("teacher-bn", Default = "current", HelpText = "current, running or partial:P (P% of BN layers on running statistics).")]
     public string TeacherBn { get; set; } = "";
@@ -35,6 +35,10 @@ public sealed class DistillCommand : CommonOptions, ICommand
     public int AdjustSamples { get; set; }
     [Option("dataset", HelpText = "Real data for evaluation (default: the teacher's).")] public string? Dataset { get; set; }
     [Option("test-limit")] public int? TestLimit { get; set; }
+    [Option("balance", HelpText = "Balance the transfer set over the teacher's predicted classes: N images per class.")] public int? Balance { get; set; }
+    [Option("balance-pool", HelpText = "Candidates drawn for balancing (default: 10 x N x classes).")] public int? BalancePool { get; set; }
+    [Option("balance-missing", Default = "fill", HelpText = "Classes the teacher predicts too rarely: fill (top up with the most probable candidates) or skip.")]
+    public string BalanceMissing { get; set; } = "";
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
     [Option("out", Required = true)] public string Out { get; set; } = "";
     [Option("resume", Default = false)] public bool Resume { get; set; }
@@ -48,7 +52,8 @@ public sealed class DistillCommand : CommonOptions, ICommand
         if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
         var options = new DistillOptions(Teacher, Student, Out, StudentWidth, StudentInit, Transfer,
             Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), KdObjective.Parse(Loss), optimizer,
-            Epochs, Steps, BatchSize, EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume);
+            Epochs, Steps, BatchSize, EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
+            Balance is int n ? BalanceOptions.Parse(n, BalancePool ?? 10 * n * 10, BalanceMissing) : null);
         var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
                           (summary.TryGetValue("acc_rs_adjusted", out var adj) ? $", RS re-estimated {adj:P2}" : "") +

@@ -1,0 +1,146 @@
+using System.Globalization;
+using NoiseKD.Autograd;
+using NoiseKD.Backends;
+using NoiseKD.Nn;
+using NoiseKD.Tensors;
+using NoiseKD.Training;
+
+namespace NoiseKD.Distillation;
+
+/// <summary>
+/// Target-class balancing (Nayak, Mopuri &amp; Chakraborty, WACV 2021): draw a candidate pool from the
+/// transfer source, label each candidate with the teacher's argmax, and keep <c>PerClass</c> per class, so
+/// the student sees every class the teacher can be made to predict equally often. Classes the teacher
+/// predicts fewer than PerClass times are, with Missing = "fill", topped up with the candidates of highest
+/// teacher probability for that class; with "skip", left short.
+/// </summary>
+public sealed record BalanceOptions(int PerClass, int PoolSize, string Missing = "fill")
+{
+    public static BalanceOptions Parse(int perClass, int poolSize, string missing)
+    {
+        if (perClass <= 0 || poolSize <= 0) throw new ArgumentException("--balance N and --balance-pool must be positive");
+        if (missing is not ("fill" or "skip")) throw new ArgumentException($"--balance-missing '{missing}' must be fill or skip");
+        return new BalanceOptions(perClass, poolSize, missing);
+    }
+}
+
+/// <summary>What balancing did: teacher-argmax histograms of the pool and of the kept set, and how many were filled per class.</summary>
+public sealed record BalanceReport(int Pool, int[] Before, int[] After, int[] Filled)
+{
+    public Dictionary<string, object> ToMetrics() => new()
+    {
+        ["epoch"] = 0, ["balance_pool"] = Pool, ["histogram_before"] = Before, ["histogram_after"] = After, ["filled"] = Filled,
+    };
+}
+
+/// <summary>A fixed, balanced set of transfer images, served in a fresh random order every pass.</summary>
+public sealed class BalancedTransfer : TransferSet
+{
+    readonly float[] _images;
+    readonly int[] _shape;
+    readonly int _count;
+    readonly ulong _seed;
+    readonly IBackend _device;
+    readonly string _source;
+    int[] _order = [];
+    int _pass = -1, _next;
+
+    BalancedTransfer(float[] images, int count, int[] imageShape, ulong seed, IBackend device, string source)
+    {
+        (_images, _count, _shape, _seed, _device, _source) = (images, count, imageShape, seed, device, source);
+    }
+
+    public int Count => _count;
+
+    public override ulong Position
+    {
+        get => ((ulong)(uint)(_pass + 1) << 32) | (uint)_next;
+        set { _pass = (int)(value >> 32) - 1; _next = (int)(value & 0xFFFFFFFF); _order = _pass >= 0 ? Order(_pass) : []; }
+    }
+
+    public override Tensor Next(int batchSize)
+    {
+        int per = _shape[0] * _shape[1] * _shape[2];
+        var batch = new float[batchSize * per];
+        for (int i = 0; i < batchSize; i++)
+        {
+            if (_pass < 0 || _next >= _count) { _order = Order(++_pass); _next = 0; }
+            Array.Copy(_images, (long)_order[_next++] * per, batch, (long)i * per, per);
+        }
+        return Tensor.FromArray(batch, [batchSize, _shape[0], _shape[1], _shape[2]], _device);
+    }
+
+    int[] Order(int pass) => new Generator(_seed * 7919UL + (ulong)pass).Permutation(_count);
+
+    public override string Describe() => $"{_source}, class-balanced ({_count} images)";
+
+    /// <summary>Draws the pool in batches of <paramref name="chunk"/> (the teacher's BN mode applies per chunk) and balances it.</summary>
+    public static (BalancedTransfer Set, BalanceReport Report) Build(TransferSet source, Module teacher, int classes, BalanceOptions options,
+                                                                      int chunk, ulong seed, IBackend device)
+    {
+        var argmaxIds = Enumerable.Range(0, classes).Select(_ => new List<int>()).ToArray();
+        var bestByProb = Enumerable.Range(0, classes).Select(_ => new PriorityQueue<int, float>()).ToArray(); // min-heaps of size PerClass
+        var before = new int[classes];
+        var kept = new Dictionary<int, float[]>();
+        int[] imageShape = [];
+        int drawn = 0;
+        using (Tape.NoGrad())
+            while (drawn < options.PoolSize)
+            {
+                using var scope = new TensorScope();
+                int n = Math.Min(chunk, options.PoolSize - drawn);
+                if (n < 2) n = 2; // BatchNorm on current statistics needs two samples
+                var x = source.Next(n);
+                imageShape = x.Shape[1..];
+                var probs = Functional.F.Softmax(teacher.Forward(x)).ToArray();
+                var pixels = x.ToArray();
+                int per = pixels.Length / n;
+                for (int i = 0; i < n; i++)
+                {
+                    int id = drawn + i, label = Evaluator.ArgMax(probs.AsSpan(i * classes, classes));
+                    before[label]++;
+                    bool keep = false;
+                    if (argmaxIds[label].Count < options.PerClass) { argmaxIds[label].Add(id); keep = true; }
+                    if (options.Missing == "fill")
+                        for (int k = 0; k < classes; k++)
+                        {
+                            float p = probs[i * classes + k];
+                            var heap = bestByProb[k];
+                            if (heap.Count < options.PerClass) { heap.Enqueue(id, p); keep = true; }
+                            else if (heap.TryPeek(out _, out float low) && p > low) { heap.DequeueEnqueue(id, p); keep = true; }
+                        }
+                    if (keep) kept[id] = pixels.AsSpan(i * per, per).ToArray();
+                }
+                drawn += n;
+            }
+
+        var chosen = new List<int>();
+        var filled = new int[classes];
+        for (int k = 0; k < classes; k++)
+        {
+            chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
+            if (options.Missing != "fill" || argmaxIds[k].Count >= options.PerClass) continue;
+            var candidates = new List<(int Id, float P)>();
+            while (bestByProb[k].TryDequeue(out int id, out float p)) candidates.Add((id, p));
+            // A candidate may top up several rare classes (the most probable class-0 and class-1 inputs are often the same
+            // few images); it is never repeated within one class.
+            var own = argmaxIds[k].ToHashSet();
+            foreach (var (id, _) in candidates.OrderByDescending(c => c.P))
+            {
+                if (argmaxIds[k].Count + filled[k] >= options.PerClass) break;
+                if (own.Add(id)) { chosen.Add(id); filled[k]++; }
+            }
+        }
+        if (chosen.Count == 0) throw new InvalidOperationException("balancing kept no images");
+
+        // Histogram of the kept set by the teacher's argmax class (filled images count under the class they were drawn for).
+        var after = new int[classes];
+        for (int k = 0; k < classes; k++) after[k] = Math.Min(argmaxIds[k].Count, options.PerClass) + filled[k];
+        int size = kept[chosen[0]].Length;
+        var images = new float[(long)chosen.Count * size];
+        for (int i = 0; i < chosen.Count; i++) kept[chosen[i]].CopyTo(images, (long)i * size);
+        return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe()), new BalanceReport(drawn, before, after, filled));
+    }
+
+    public static string FormatHistogram(int[] counts) => string.Join(" ", counts.Select(c => c.ToString(CultureInfo.InvariantCulture)));
+}
