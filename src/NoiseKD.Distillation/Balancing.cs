@@ -14,8 +14,11 @@ namespace NoiseKD.Distillation;
 /// predicts fewer than PerClass times are, with Missing = "fill", topped up with the candidates of highest
 /// teacher probability for that class; with "skip", left short.
 /// </summary>
-public sealed record BalanceOptions(int PerClass, int PoolSize, string Missing = "fill")
+public sealed record BalanceOptions(int PerClass, int PoolSize, string Missing = "fill", bool Balanced = true)
 {
+    /// <summary>The unbalanced control: a fixed set of the same size (PerClass x classes), kept as drawn.</summary>
+    public static BalanceOptions Unbalanced(int perClass) => new(perClass, perClass, "skip", Balanced: false);
+
     public static BalanceOptions Parse(int perClass, int poolSize, string missing)
     {
         if (perClass <= 0 || poolSize <= 0) throw new ArgumentException("--balance N and --balance-pool must be positive");
@@ -42,12 +45,13 @@ public sealed class BalancedTransfer : TransferSet
     readonly ulong _seed;
     readonly IBackend _device;
     readonly string _source;
+    readonly bool _balanced;
     int[] _order = [];
     int _pass = -1, _next;
 
-    BalancedTransfer(float[] images, int count, int[] imageShape, ulong seed, IBackend device, string source)
+    BalancedTransfer(float[] images, int count, int[] imageShape, ulong seed, IBackend device, string source, bool balanced)
     {
-        (_images, _count, _shape, _seed, _device, _source) = (images, count, imageShape, seed, device, source);
+        (_images, _count, _shape, _seed, _device, _source, _balanced) = (images, count, imageShape, seed, device, source, balanced);
     }
 
     public int Count => _count;
@@ -72,7 +76,7 @@ public sealed class BalancedTransfer : TransferSet
 
     int[] Order(int pass) => new Generator(_seed * 7919UL + (ulong)pass).Permutation(_count);
 
-    public override string Describe() => $"{_source}, class-balanced ({_count} images)";
+    public override string Describe() => $"{_source}, fixed set of {_count} images{(_balanced ? ", class-balanced" : "")}";
 
     /// <summary>Draws the pool in batches of <paramref name="chunk"/> (the teacher's BN mode applies per chunk) and balances it.</summary>
     public static (BalancedTransfer Set, BalanceReport Report) Build(TransferSet source, Module teacher, int classes, BalanceOptions options,
@@ -83,12 +87,13 @@ public sealed class BalancedTransfer : TransferSet
         var before = new int[classes];
         var kept = new Dictionary<int, float[]>();
         int[] imageShape = [];
-        int drawn = 0;
+        int drawn = 0, poolSize = options.Balanced ? options.PoolSize : options.PerClass * classes;
+        var asDrawn = new List<int>();
         using (Tape.NoGrad())
-            while (drawn < options.PoolSize)
+            while (drawn < poolSize)
             {
                 using var scope = new TensorScope();
-                int n = Math.Min(chunk, options.PoolSize - drawn);
+                int n = Math.Min(chunk, poolSize - drawn);
                 if (n < 2) n = 2; // BatchNorm on current statistics needs two samples
                 var x = source.Next(n);
                 imageShape = x.Shape[1..];
@@ -99,6 +104,12 @@ public sealed class BalancedTransfer : TransferSet
                 {
                     int id = drawn + i, label = Evaluator.ArgMax(probs.AsSpan(i * classes, classes));
                     before[label]++;
+                    if (!options.Balanced)
+                    {
+                        asDrawn.Add(id);
+                        kept[id] = pixels.AsSpan(i * per, per).ToArray();
+                        continue;
+                    }
                     bool keep = false;
                     if (argmaxIds[label].Count < options.PerClass) { argmaxIds[label].Add(id); keep = true; }
                     if (options.Missing == "fill")
@@ -116,7 +127,7 @@ public sealed class BalancedTransfer : TransferSet
 
         var chosen = new List<int>();
         var filled = new int[classes];
-        for (int k = 0; k < classes; k++)
+        for (int k = 0; k < classes && options.Balanced; k++)
         {
             chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
             if (options.Missing != "fill" || argmaxIds[k].Count >= options.PerClass) continue;
@@ -131,15 +142,16 @@ public sealed class BalancedTransfer : TransferSet
                 if (own.Add(id)) { chosen.Add(id); filled[k]++; }
             }
         }
+        if (!options.Balanced) chosen = asDrawn;
         if (chosen.Count == 0) throw new InvalidOperationException("balancing kept no images");
 
         // Histogram of the kept set by the teacher's argmax class (filled images count under the class they were drawn for).
-        var after = new int[classes];
-        for (int k = 0; k < classes; k++) after[k] = Math.Min(argmaxIds[k].Count, options.PerClass) + filled[k];
+        var after = options.Balanced ? new int[classes] : (int[])before.Clone();
+        for (int k = 0; k < classes && options.Balanced; k++) after[k] = Math.Min(argmaxIds[k].Count, options.PerClass) + filled[k];
         int size = kept[chosen[0]].Length;
         var images = new float[(long)chosen.Count * size];
         for (int i = 0; i < chosen.Count; i++) kept[chosen[i]].CopyTo(images, (long)i * size);
-        return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe()), new BalanceReport(drawn, before, after, filled));
+        return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
     }
 
     public static string FormatHistogram(int[] counts) => string.Join(" ", counts.Select(c => c.ToString(CultureInfo.InvariantCulture)));
