@@ -22,7 +22,7 @@ public static class Program
             s.CaseInsensitiveEnumValues = true;
             s.AutoVersion = false;
         });
-        var result = parser.ParseArguments<TrainCommand, EvalCommand>(args);
+        var result = parser.ParseArguments<TrainCommand, EvalCommand, InferCommand, ImportCommand>(args);
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
