@@ -14,6 +14,13 @@ public static class Program
 {
     public const int UserError = 2;
 
+    /// <summary>Every verb, in the order `noisekd --help` lists them.</summary>
+    static readonly Type[] Verbs =
+    [
+        typeof(QuickstartCommand), typeof(TrainCommand), typeof(EvalCommand), typeof(DistillCommand), typeof(StudyCommand),
+        typeof(InferCommand), typeof(ImportCommand), typeof(BenchCommand),
+    ];
+
     public static int Main(string[] args)
     {
         var parser = new Parser(s =>
@@ -22,7 +29,7 @@ public static class Program
             s.CaseInsensitiveEnumValues = true;
             s.AutoVersion = false;
         });
-        var result = parser.ParseArguments<TrainCommand, EvalCommand, DistillCommand, BenchCommand, QuickstartCommand, StudyCommand>(args);
+        var result = parser.ParseArguments(args, Verbs);
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
