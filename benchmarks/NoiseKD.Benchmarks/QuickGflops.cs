@@ -7,6 +7,7 @@ namespace NoiseKD.Benchmarks;
 /// <summary>
 /// A fast table of GFLOP/s = flops / median time, for tuning loops where BenchmarkDotNet's full
 /// statistics take too long. Each case is warmed up, then repeated until about a second has passed.
+/// Arguments: [sgemm|conv|all] [batch] [layer-name filter].
 /// </summary>
 public static class QuickGflops
 {
@@ -14,10 +15,11 @@ public static class QuickGflops
     {
         string what = args.Length > 0 ? args[0] : "all";
         int batch = args.Length > 1 ? int.Parse(args[1]) : 64;
+        string filter = args.Length > 2 ? args[2] : "";
         var backend = CpuBackend.Instance;
         Console.WriteLine($"threads {CpuParallel.Threads}, {DateTime.Now:yyyy-MM-dd HH:mm}");
         if (what is "all" or "sgemm") Sgemm(backend);
-        if (what is "all" or "conv") Conv(backend, batch);
+        if (what is "all" or "conv") Conv(backend, batch, filter);
         return 0;
     }
 
@@ -34,11 +36,11 @@ public static class QuickGflops
         }
     }
 
-    static void Conv(CpuBackend backend, int batch)
+    static void Conv(CpuBackend backend, int batch, string filter)
     {
         Console.WriteLine($"conv, batch {batch}: GFLOP/s (median ms)");
         Console.WriteLine($"{"layer",-26} {"forward",18} {"backward data",18} {"backward weight",18}");
-        foreach (var (name, g) in Shapes.Conv(batch))
+        foreach (var (name, g) in Shapes.Conv(batch).Where(c => c.Name.Contains(filter)))
         {
             using var x = Random(backend, g.InputLength, 1);
             using var w = Random(backend, g.WeightLength, 2);

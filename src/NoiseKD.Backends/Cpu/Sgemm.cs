@@ -87,13 +87,13 @@ internal static unsafe class Sgemm
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
-                PackB(transB, b, ldb, pc, jc, kc, nc, arena.B);
+                SgemmPack.B(transB, b, ldb, pc, jc, kc, nc, arena.B);
                 // Only the first slice of k applies beta; later slices add to what it left.
                 float betaSlice = pc == 0 ? beta : 1f;
                 for (int ic = 0; ic < m; ic += MC)
                 {
                     int mc = Math.Min(MC, m - ic);
-                    PackA(transA, a, lda, ic, pc, mc, kc, arena.A);
+                    SgemmPack.A(transA, a, lda, ic, pc, mc, kc, arena.A);
                     MacroKernel(mc, nc, kc, alpha, arena.A, arena.B, betaSlice, c + (long)ic * ldc + jc, ldc);
                 }
             }
@@ -140,89 +140,6 @@ internal static unsafe class Sgemm
                 for (int j = 0; j < nr; j++) row[j] = t[j];
             else
                 for (int j = 0; j < nr; j++) row[j] = t[j] + beta * row[j];
-        }
-    }
-
-    /// <summary>
-    /// Packs op(A)[ic.., pc..] (mc x kc) into MR-row slivers, each stored k-major (MR floats per k),
-    /// the last sliver zero-padded to MR rows.
-    /// </summary>
-    static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
-    {
-        for (int i0 = 0; i0 < mc; i0 += MR)
-        {
-            int mr = Math.Min(MR, mc - i0);
-            float* sliver = dst + (long)i0 * kc;
-            if (transA)
-            {
-                // op(A)[i, p] = a[p*lda + i]: each k step is MR contiguous floats.
-                float* src = a + (long)pc * lda + ic + i0;
-                for (int p = 0; p < kc; p++, src += lda)
-                {
-                    float* d = sliver + p * MR;
-                    int r = 0;
-                    for (; r < mr; r++) d[r] = src[r];
-                    for (; r < MR; r++) d[r] = 0f;
-                }
-            }
-            else
-            {
-                // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride MR.
-                for (int r = 0; r < mr; r++)
-                {
-                    float* src = a + (long)(ic + i0 + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) sliver[p * MR + r] = src[p];
-                }
-                for (int r = mr; r < MR; r++)
-                    for (int p = 0; p < kc; p++) sliver[p * MR + r] = 0f;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Packs op(B)[pc.., jc..] (kc x nc) into NR-column slivers, each stored k-major (NR floats per k),
-    /// the last sliver zero-padded to NR columns.
-    /// </summary>
-    static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
-    {
-        for (int j0 = 0; j0 < nc; j0 += NR)
-        {
-            int nr = Math.Min(NR, nc - j0);
-            float* sliver = dst + (long)j0 * kc;
-            if (transB)
-            {
-                // op(B)[p, j] = b[j*ldb + p]: read each column of op(B) contiguously.
-                for (int j = 0; j < nr; j++)
-                {
-                    float* src = b + (long)(jc + j0 + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) sliver[p * NR + j] = src[p];
-                }
-                for (int j = nr; j < NR; j++)
-                    for (int p = 0; p < kc; p++) sliver[p * NR + j] = 0f;
-            }
-            else
-            {
-                // op(B)[p, j] = b[p*ldb + j]: each k step is NR contiguous floats.
-                float* src = b + (long)pc * ldb + jc + j0;
-                if (nr == NR)
-                {
-                    for (int p = 0; p < kc; p++, src += ldb)
-                    {
-                        Vector256.Store(Vector256.Load(src), sliver + p * NR);
-                        Vector256.Store(Vector256.Load(src + 8), sliver + p * NR + 8);
-                    }
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += ldb)
-                    {
-                        float* d = sliver + p * NR;
-                        int j = 0;
-                        for (; j < nr; j++) d[j] = src[j];
-                        for (; j < NR; j++) d[j] = 0f;
-                    }
-                }
-            }
         }
     }
 
