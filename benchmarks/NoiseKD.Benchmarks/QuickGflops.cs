@@ -28,8 +28,8 @@ public static class QuickGflops
         Console.WriteLine($"{"SGEMM n",-26} {"median ms",10} {"GFLOP/s",8}");
         foreach (int n in Shapes.SgemmSizes)
         {
-            using var a = Random(backend, (long)n * n, 1);
-            using var b = Random(backend, (long)n * n, 2);
+            using var a = TestData.Random(backend, (long)n * n, 1);
+            using var b = TestData.Random(backend, (long)n * n, 2);
             using var c = backend.Allocate((long)n * n);
             double t = MedianSeconds(() => backend.Gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n));
             Console.WriteLine($"{n,-26} {t * 1e3,10:F3} {2.0 * n * n * n / t / 1e9,8:F1}");
@@ -42,9 +42,9 @@ public static class QuickGflops
         Console.WriteLine($"{"layer",-26} {"forward",18} {"backward data",18} {"backward weight",18}");
         foreach (var (name, g) in Shapes.Conv(batch).Where(c => c.Name.Contains(filter)))
         {
-            using var x = Random(backend, g.InputLength, 1);
-            using var w = Random(backend, g.WeightLength, 2);
-            using var y = Random(backend, g.OutputLength, 3);
+            using var x = TestData.Random(backend, g.InputLength, 1);
+            using var w = TestData.Random(backend, g.WeightLength, 2);
+            using var y = TestData.Random(backend, g.OutputLength, 3);
             double f = MedianSeconds(() => backend.Conv2dForward(g, x, w, y));
             double d = MedianSeconds(() => backend.Conv2dBackwardData(g, y, w, x, false));
             double wt = MedianSeconds(() => backend.Conv2dBackwardWeight(g, x, y, w, false));
@@ -53,16 +53,6 @@ public static class QuickGflops
     }
 
     static string Cell(double flops, double seconds) => $"{flops / seconds / 1e9,7:F1} ({seconds * 1e3,7:F2})";
-
-    static DeviceBuffer Random(CpuBackend backend, long length, int seed)
-    {
-        var buffer = backend.Allocate(length);
-        var rng = new Random(seed);
-        var values = new float[length];
-        for (long i = 0; i < length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
-        backend.Upload(values, buffer, 0);
-        return buffer;
-    }
 
     static double MedianSeconds(Action action)
     {
