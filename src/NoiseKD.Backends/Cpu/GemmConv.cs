@@ -1,10 +1,10 @@
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
-/// Convolution as SGEMM over im2col columns (see <see cref="Col2Im"/> for their layout), per group, on chunks of images:
+/// Convolution as SGEMM over im2col columns (see <see cref="Im2Col"/>), per group, on chunks of images:
 ///   forward          y_g      = W_g   * col            (CoutG x cols; col packed directly, <see cref="Im2ColPackB"/>)
 ///   backward data    dcol     = W_g^T * dy_g, dx += col2im(dcol)
-///   backward weight  dW_g    += dy_g  * col^T         (col^T packed directly, <see cref="Im2ColPackBT"/>)
+///   backward weight  dW_g    += dy_g  * col^T
 /// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
 /// own scratch (a batch-1 call instead hands both threads to the GEMM). Within a range, images are
 /// taken a few at a time so a small feature map still gives the GEMM at least
@@ -124,7 +124,7 @@ internal static unsafe class GemmConv
                 {
                     float* c = CpuBackend.P(col);
                     Sgemm.Multiply(true, false, taps, cols, g.CoutPerGroup, 1f, wg, taps, dyg, cols, 0f, c, cols, threads);
-                    Col2Im.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
+                    Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
                 }
             }
         }
@@ -135,6 +135,7 @@ internal static unsafe class GemmConv
     {
         int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
         bool direct = chunk == 1 && IsPointwise(g);
+        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
         using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
@@ -143,18 +144,11 @@ internal static unsafe class GemmConv
             float beta = n0 == start && !accumulate ? 0f : 1f;
             for (int grp = 0; grp < g.Groups; grp++)
             {
+                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
+                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
                 float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
                 float* dwg = dw + (long)grp * g.CoutPerGroup * taps;
-                if (direct)
-                {
-                    float* xg = x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW;
-                    Sgemm.Multiply(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, cols, xg, cols, beta, dwg, taps, threads);
-                }
-                else
-                {
-                    var columnsT = new Im2ColPackBT(g, x, n0, grp * g.CinPerGroup);
-                    Sgemm.Multiply(false, g.CoutPerGroup, taps, cols, 1f, dyg, cols, columnsT, beta, dwg, taps, threads);
-                }
+                Sgemm.Multiply(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, cols, b, cols, beta, dwg, taps, threads);
             }
         }
     }
