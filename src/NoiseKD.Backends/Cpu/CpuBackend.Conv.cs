@@ -6,21 +6,21 @@ public sealed unsafe partial class CpuBackend
     public void Conv2dForward(in ConvGeometry g, DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y)
     {
         CheckConv(g, x, weight, y);
-        if (g.IsDepthwise) DepthwiseConv.Forward(g, P(x), P(weight), P(y));
+        if (g.IsDepthwise) DepthwiseConv.Forward(this, g, P(x), P(weight), P(y));
         else GemmConv.Forward(this, g, P(x), P(weight), P(y));
     }
 
     public void Conv2dBackwardData(in ConvGeometry g, DeviceBuffer dy, DeviceBuffer weight, DeviceBuffer dx, bool accumulate)
     {
         CheckConv(g, dx, weight, dy);
-        if (g.IsDepthwise) DepthwiseConv.BackwardData(g, P(dy), P(weight), P(dx), accumulate);
+        if (g.IsDepthwise) DepthwiseConv.BackwardData(this, g, P(dy), P(weight), P(dx), accumulate);
         else GemmConv.BackwardData(this, g, P(dy), P(weight), P(dx), accumulate);
     }
 
     public void Conv2dBackwardWeight(in ConvGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dweight, bool accumulate)
     {
         CheckConv(g, x, dweight, dy);
-        if (g.IsDepthwise) DepthwiseConv.BackwardWeight(g, P(x), P(dy), P(dweight), accumulate);
+        if (g.IsDepthwise) DepthwiseConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
         else GemmConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
     }
 

@@ -1,102 +1,131 @@
+using System.Runtime.Intrinsics;
+
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
 /// Depthwise convolution (groups == Cin == Cout) computed directly: with one input channel per
-/// output channel, the im2col matrix would have only KH*KW rows, too few for a GEMM to pay off.
-/// Every pass walks (output row, tap) pairs and does one strided row operation per pair, so the
-/// three passes share <see cref="ForEachTapRow"/> and differ only in the row operation (a struct,
-/// so the JIT inlines it and nothing is allocated per plane).
+/// output channel the im2col matrix would have only KH*KW rows, too few for a GEMM to pay off.
+/// Stride 1 runs on zero-padded copies of each plane, so the inner loops are 8-wide and free of
+/// bounds tests; backward data at stride 1 is the same correlation with the kernel flipped and
+/// padding K-1-pad. Other strides take <see cref="DepthwiseConvGeneral"/>.
 /// </summary>
 internal static unsafe class DepthwiseConv
 {
-    /// <summary>y[n, c] = sum over taps of w[c, kh, kw] * x[n, c] shifted by the tap.</summary>
-    public static void Forward(ConvGeometry g, float* x, float* w, float* y)
+    public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
     {
-        int inPlane = g.H * g.W, outPlane = g.OutH * g.OutW;
-        CpuParallel.For(g.N * g.Cin, (double)outPlane * g.KH * g.KW * 2, p =>
-        {
-            var op = new ForwardRow(y + (long)p * outPlane, x + (long)p * inPlane, w + (long)(p % g.Cin) * g.KH * g.KW, g.StrideW);
-            new Span<float>(op.Y, outPlane).Clear();
-            ForEachTapRow(g, ref op);
-        });
+        if (!IsFast(g)) { DepthwiseConvGeneral.Forward(g, x, w, y); return; }
+        CorrelatePlanes(backend, g, x, g.H, g.W, w, flip: false, g.PadH, g.PadW, y, g.OutH, g.OutW, accumulate: false);
     }
 
-    /// <summary>dx[n, c] (+)= the transpose of <see cref="Forward"/> applied to dy[n, c].</summary>
-    public static void BackwardData(ConvGeometry g, float* dy, float* w, float* dx, bool accumulate)
+    public static void BackwardData(CpuBackend backend, ConvGeometry g, float* dy, float* w, float* dx, bool accumulate)
     {
-        int inPlane = g.H * g.W, outPlane = g.OutH * g.OutW;
-        CpuParallel.For(g.N * g.Cin, (double)outPlane * g.KH * g.KW * 2, p =>
+        if (!IsFast(g) || g.PadH > g.KH - 1 || g.PadW > g.KW - 1)
         {
-            var op = new DataRow(dx + (long)p * inPlane, dy + (long)p * outPlane, w + (long)(p % g.Cin) * g.KH * g.KW, g.StrideW);
-            if (!accumulate) new Span<float>(op.Dx, inPlane).Clear();
-            ForEachTapRow(g, ref op);
-        });
+            DepthwiseConvGeneral.BackwardData(g, dy, w, dx, accumulate);
+            return;
+        }
+        CorrelatePlanes(backend, g, dy, g.OutH, g.OutW, w, flip: true, g.KH - 1 - g.PadH, g.KW - 1 - g.PadW, dx, g.H, g.W, accumulate);
     }
 
-    /// <summary>dw[c, kh, kw] (+)= sum over n and output pixels of dy * the input under that tap.</summary>
-    public static void BackwardWeight(ConvGeometry g, float* x, float* dy, float* dw, bool accumulate)
+    public static void BackwardWeight(CpuBackend backend, ConvGeometry g, float* x, float* dy, float* dw, bool accumulate)
     {
-        int inPlane = g.H * g.W, outPlane = g.OutH * g.OutW, taps = g.KH * g.KW;
+        if (!IsFast(g)) { DepthwiseConvGeneral.BackwardWeight(g, x, dy, dw, accumulate); return; }
+        int taps = g.KH * g.KW, outW8 = RoundUp8(g.OutW);
+        var padded = new PaddedPlane(g.H, g.W, g.PadH, g.PadW, g.OutH + g.KH - 1, outW8 + g.KW - 1);
         // One channel per work item: each owns its taps' sums, so no two threads write one weight.
-        CpuParallel.For(g.Cin, (double)g.N * outPlane * taps * 2, c =>
+        CpuParallel.ForRange(g.Cin, (double)g.N * g.OutH * g.OutW * taps * 2, (c0, c1) =>
         {
-            double* sums = stackalloc double[taps];
-            new Span<double>(sums, taps).Clear();
-            for (int n = 0; n < g.N; n++)
+            using var scratch = backend.Allocate(padded.Length + outW8);
+            float* xp = CpuBackend.P(scratch), dyRow = xp + padded.Length;
+            var acc = stackalloc Vector256<float>[taps];
+            for (long c = c0; c < c1; c++)
             {
-                long p = (long)n * g.Cin + c;
-                var op = new WeightRow(sums, dy + p * outPlane, x + p * inPlane, g.StrideW);
-                ForEachTapRow(g, ref op);
+                for (int t = 0; t < taps; t++) acc[t] = Vector256<float>.Zero;
+                for (int n = 0; n < g.N; n++)
+                {
+                    long plane = n * g.Cin + c;
+                    padded.Fill(x + plane * g.H * g.W, xp);
+                    for (int oh = 0; oh < g.OutH; oh++)
+                    {
+                        // dy's row, zero-extended to whole vectors so the tail lanes add nothing.
+                        RowOps.Copy(dyRow, dy + (plane * g.OutH + oh) * g.OutW, g.OutW, 1);
+                        RowOps.Zero(dyRow + g.OutW, outW8 - g.OutW);
+                        for (int ob = 0; ob < outW8; ob += 8)
+                        {
+                            var d = Vector256.Load(dyRow + ob);
+                            for (int kh = 0; kh < g.KH; kh++)
+                            {
+                                float* row = xp + (long)(oh + kh) * padded.Width + ob;
+                                for (int kw = 0; kw < g.KW; kw++)
+                                    acc[kh * g.KW + kw] += d * Vector256.Load(row + kw);
+                            }
+                        }
+                    }
+                }
+                float* dwc = dw + c * taps;
+                for (int t = 0; t < taps; t++) dwc[t] = accumulate ? dwc[t] + Vector256.Sum(acc[t]) : Vector256.Sum(acc[t]);
             }
-            float* dwc = dw + (long)c * taps;
-            for (int t = 0; t < taps; t++) dwc[t] = (float)(accumulate ? dwc[t] + sums[t] : sums[t]);
+        });
+    }
+
+    static bool IsFast(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && Vector256.IsHardwareAccelerated;
+
+    static int RoundUp8(int x) => (x + 7) & ~7;
+
+    /// <summary>
+    /// out[p] (+)= the stride-1 correlation of in[p] (inH x inW, zero-padded by padH/padW) with channel
+    /// p % C's kernel, for every plane p; flip rotates the kernel by 180 degrees.
+    /// </summary>
+    static void CorrelatePlanes(CpuBackend backend, ConvGeometry g, float* input, int inH, int inW, float* w, bool flip,
+                                int padH, int padW, float* output, int outH, int outW, bool accumulate)
+    {
+        int taps = g.KH * g.KW, outW8 = RoundUp8(outW);
+        var padded = new PaddedPlane(inH, inW, padH, padW, outH + g.KH - 1, outW8 + g.KW - 1);
+        CpuParallel.ForRange((long)g.N * g.Cin, (double)outH * outW * taps * 2, (p0, p1) =>
+        {
+            using var scratch = backend.Allocate(padded.Length + outW8);
+            float* xp = CpuBackend.P(scratch), outRow = xp + padded.Length;
+            var wv = stackalloc Vector256<float>[taps];
+            for (long p = p0; p < p1; p++)
+            {
+                float* wc = w + p % g.Cin * taps;
+                for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(wc[flip ? taps - 1 - t : t]);
+                padded.Fill(input + p * inH * inW, xp);
+                float* outPlane = output + p * outH * outW;
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    for (int ob = 0; ob < outW8; ob += 8)
+                    {
+                        var sum = Vector256<float>.Zero;
+                        for (int kh = 0; kh < g.KH; kh++)
+                        {
+                            float* row = xp + (long)(oh + kh) * padded.Width + ob;
+                            for (int kw = 0; kw < g.KW; kw++) sum += wv[kh * g.KW + kw] * Vector256.Load(row + kw);
+                        }
+                        Vector256.Store(sum, outRow + ob);
+                    }
+                    // Computed 8-wide into a row buffer; only the real outW columns reach the output.
+                    float* dst = outPlane + (long)oh * outW;
+                    if (accumulate) RowOps.MulAdd(dst, 1, 1f, outRow, 1, outW);
+                    else RowOps.Copy(dst, outRow, outW, 1);
+                }
+            }
         });
     }
 
     /// <summary>
-    /// One (output row, tap) pair: outRow is the output row's offset in its plane, inRow the offset of
-    /// the first input read (at output column lo), tap = kh*KW + kw, and count the output columns
-    /// from lo whose input lies inside the image.
+    /// A plane copied into a zero border: pad rows/columns before it, and enough after it that every
+    /// 8-wide read of the correlation stays inside the buffer.
     /// </summary>
-    interface ITapRow
+    readonly struct PaddedPlane(int h, int w, int padH, int padW, int height, int width)
     {
-        void Run(int outRow, long inRow, int tap, int lo, int count);
-    }
+        public int Width => width;
+        public long Length => (long)height * width;
 
-    readonly struct ForwardRow(float* y, float* x, float* w, int stride) : ITapRow
-    {
-        public float* Y => y;
-        public void Run(int outRow, long inRow, int tap, int lo, int count)
-            => RowOps.MulAdd(y + outRow + lo, 1, w[tap], x + inRow, stride, count);
-    }
-
-    readonly struct DataRow(float* dx, float* dy, float* w, int stride) : ITapRow
-    {
-        public float* Dx => dx;
-        public void Run(int outRow, long inRow, int tap, int lo, int count)
-            => RowOps.MulAdd(dx + inRow, stride, w[tap], dy + outRow + lo, 1, count);
-    }
-
-    readonly struct WeightRow(double* sums, float* dy, float* x, int stride) : ITapRow
-    {
-        public void Run(int outRow, long inRow, int tap, int lo, int count)
-            => sums[tap] += RowOps.Dot(dy + outRow + lo, x + inRow, stride, count);
-    }
-
-    static void ForEachTapRow<TRow>(in ConvGeometry g, ref TRow row) where TRow : struct, ITapRow
-    {
-        int outW = g.OutW;
-        for (int oh = 0; oh < g.OutH; oh++)
-            for (int kh = 0; kh < g.KH; kh++)
-            {
-                int ih = oh * g.StrideH - g.PadH + kh;
-                if ((uint)ih >= (uint)g.H) continue;
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    var (lo, hi) = ConvWindow.ValidOutputs(outW, g.W, g.StrideW, g.PadW, kw);
-                    if (hi > lo)
-                        row.Run(oh * outW, (long)ih * g.W + lo * g.StrideW - g.PadW + kw, kh * g.KW + kw, lo, hi - lo);
-                }
-            }
+        public void Fill(float* plane, float* dst)
+        {
+            new Span<float>(dst, checked((int)Length)).Clear();
+            for (int r = 0; r < h; r++) RowOps.Copy(dst + (long)(r + padH) * width + padW, plane + (long)r * w, w, 1);
+        }
     }
 }

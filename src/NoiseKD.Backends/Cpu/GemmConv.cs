@@ -2,7 +2,7 @@ namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
 /// Convolution as SGEMM over im2col columns (see <see cref="Im2Col"/>), per group, on chunks of images:
-///   forward          y_g      = W_g   * col            (CoutG x cols)
+///   forward          y_g      = W_g   * col            (CoutG x cols; col packed directly, <see cref="Im2ColPackB"/>)
 ///   backward data    dcol     = W_g^T * dy_g, dx += col2im(dcol)
 ///   backward weight  dW_g    += dy_g  * col^T
 /// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
@@ -75,27 +75,27 @@ internal static unsafe class GemmConv
     {
         int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
         bool direct = chunk == 1 && IsPointwise(g);
-        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
         using var outCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
-                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
                 float* wg = w + (long)grp * g.CoutPerGroup * taps;
-                if (images == 1)
+                // One image writes its NCHW slice directly; several go through a [CoutG, cols] scratch.
+                float* c = images == 1 ? y + ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW : CpuBackend.P(outCat);
+                int ldc = images == 1 ? outHW : cols;
+                if (direct)
                 {
-                    float* yg = y + ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW;
-                    Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, b, cols, 0f, yg, outHW, threads);
+                    float* xg = x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW;
+                    Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, xg, cols, 0f, c, ldc, threads);
                 }
                 else
                 {
-                    float* c = CpuBackend.P(outCat);
-                    Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, b, cols, 0f, c, cols, threads);
-                    ChannelMajor.Scatter(c, y, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW);
+                    var columns = new Im2ColPackB(g, x, n0, grp * g.CinPerGroup);
+                    Sgemm.Multiply(false, g.CoutPerGroup, cols, taps, 1f, wg, taps, columns, 0f, c, ldc, threads);
                 }
+                if (images > 1) ChannelMajor.Scatter(c, y, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW);
             }
         }
     }

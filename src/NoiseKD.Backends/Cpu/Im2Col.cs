@@ -26,7 +26,7 @@ internal static unsafe class Im2Col
     struct PackRows : IRowAction
     {
         public static void Inside(float* colRow, float* xRow, int count, int stride) => RowOps.Copy(colRow, xRow, count, stride);
-        public static void Padding(float* colRow, int count) => new Span<float>(colRow, count).Clear();
+        public static void Padding(float* colRow, int count) => RowOps.Zero(colRow, count);
     }
 
     struct AccumulateRows : IRowAction

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace NoiseKD.Backends.Cpu;
@@ -8,18 +9,26 @@ namespace NoiseKD.Backends.Cpu;
 /// </summary>
 internal static unsafe class RowOps
 {
-    /// <summary>dst[i] = src[i*srcStride].</summary>
+    /// <summary>dst[i] = src[i*srcStride]. Inline loops, not memmove: rows here are short (4 to 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(float* dst, float* src, int count, int srcStride)
     {
-        if (srcStride == 1)
-        {
-            Buffer.MemoryCopy(src, dst, (long)count * sizeof(float), (long)count * sizeof(float));
-            return;
-        }
-        for (int i = 0; i < count; i++) dst[i] = src[(long)i * srcStride];
+        int i = 0;
+        if (srcStride == 1 && Vector256.IsHardwareAccelerated)
+            for (; i <= count - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
+        for (; i < count; i++) dst[i] = src[(long)i * srcStride];
+    }
+
+    /// <summary>dst[i] = 0 for the few padding outputs at a row's ends.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Zero(float* dst, int count)
+    {
+        for (int i = 0; i < count; i++) dst[i] = 0f;
     }
 
     /// <summary>dst[i*dstStride] += a * src[i*srcStride].</summary>
+    // Inlined: the conv kernels call these once per (output row, tap), often on rows of 4 to 32.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MulAdd(float* dst, int dstStride, float a, float* src, int srcStride, int count)
     {
         int i = 0;
@@ -33,6 +42,7 @@ internal static unsafe class RowOps
     }
 
     /// <summary>Sum of a[i] * b[i*bStride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(float* a, float* b, int bStride, int count)
     {
         int i = 0;

@@ -46,10 +46,28 @@ internal static unsafe class Sgemm
             Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
+        Multiply(transA, m, n, k, alpha, a, lda, new MatrixB(b, ldb, transB), beta, c, ldc, threads);
+    }
+
+    /// <summary>
+    /// The blocked product with op(B) supplied by a packer instead of a stored matrix, so a producer
+    /// such as im2col can write straight into the packed layout (no intermediate matrix to write and
+    /// read back). Always takes the blocked path, whatever the size.
+    /// </summary>
+    internal static void Multiply<TB>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b,
+                                      float beta, float* c, int ldc, int threads) where TB : struct, IPackB
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0 || alpha == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        long work = (long)m * n * k;
         int parts = work < ParallelWork ? 1 : Math.Max(1, threads);
         if (parts == 1)
         {
-            Blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Blocked(transA, m, n, k, alpha, a, lda, b, 0, beta, c, ldc);
             return;
         }
         // Each part is an independent GEMM on contiguous rows (or columns) of C, so no two threads
@@ -66,19 +84,21 @@ internal static unsafe class Sgemm
             if (splitRows)
             {
                 float* aPart = transA ? a + start : a + (long)start * lda;
-                Blocked(transA, transB, size, n, k, alpha, aPart, lda, b, ldb, beta, c + (long)start * ldc, ldc);
+                Blocked(transA, size, n, k, alpha, aPart, lda, b, 0, beta, c + (long)start * ldc, ldc);
             }
             else
             {
-                float* bPart = transB ? b + (long)start * ldb : b + start;
-                Blocked(transA, transB, m, size, k, alpha, a, lda, bPart, ldb, beta, c + start, ldc);
+                Blocked(transA, m, size, k, alpha, a, lda, b, start, beta, c + start, ldc);
             }
         });
     }
 
-    /// <summary>The five Goto loops around the micro-kernel, on the calling thread.</summary>
-    static void Blocked(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
-                        float* b, int ldb, float beta, float* c, int ldc)
+    /// <summary>
+    /// The five Goto loops around the micro-kernel, on the calling thread, for columns
+    /// [j0, j0 + n) of op(B) (c points at the first of them).
+    /// </summary>
+    static void Blocked<TB>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b, int j0,
+                            float beta, float* c, int ldc) where TB : struct, IPackB
     {
         var arena = PackArena.ForThisThread(Math.Min(m, MC), Math.Min(n, NC), Math.Min(k, KC));
         for (int jc = 0; jc < n; jc += NC)
@@ -87,13 +107,13 @@ internal static unsafe class Sgemm
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
-                PackB(transB, b, ldb, pc, jc, kc, nc, arena.B);
+                b.Pack(pc, j0 + jc, kc, nc, arena.B);
                 // Only the first slice of k applies beta; later slices add to what it left.
                 float betaSlice = pc == 0 ? beta : 1f;
                 for (int ic = 0; ic < m; ic += MC)
                 {
                     int mc = Math.Min(MC, m - ic);
-                    PackA(transA, a, lda, ic, pc, mc, kc, arena.A);
+                    SgemmPack.A(transA, a, lda, ic, pc, mc, kc, arena.A);
                     MacroKernel(mc, nc, kc, alpha, arena.A, arena.B, betaSlice, c + (long)ic * ldc + jc, ldc);
                 }
             }
@@ -143,89 +163,6 @@ internal static unsafe class Sgemm
         }
     }
 
-    /// <summary>
-    /// Packs op(A)[ic.., pc..] (mc x kc) into MR-row slivers, each stored k-major (MR floats per k),
-    /// the last sliver zero-padded to MR rows.
-    /// </summary>
-    static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
-    {
-        for (int i0 = 0; i0 < mc; i0 += MR)
-        {
-            int mr = Math.Min(MR, mc - i0);
-            float* sliver = dst + (long)i0 * kc;
-            if (transA)
-            {
-                // op(A)[i, p] = a[p*lda + i]: each k step is MR contiguous floats.
-                float* src = a + (long)pc * lda + ic + i0;
-                for (int p = 0; p < kc; p++, src += lda)
-                {
-                    float* d = sliver + p * MR;
-                    int r = 0;
-                    for (; r < mr; r++) d[r] = src[r];
-                    for (; r < MR; r++) d[r] = 0f;
-                }
-            }
-            else
-            {
-                // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride MR.
-                for (int r = 0; r < mr; r++)
-                {
-                    float* src = a + (long)(ic + i0 + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) sliver[p * MR + r] = src[p];
-                }
-                for (int r = mr; r < MR; r++)
-                    for (int p = 0; p < kc; p++) sliver[p * MR + r] = 0f;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Packs op(B)[pc.., jc..] (kc x nc) into NR-column slivers, each stored k-major (NR floats per k),
-    /// the last sliver zero-padded to NR columns.
-    /// </summary>
-    static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
-    {
-        for (int j0 = 0; j0 < nc; j0 += NR)
-        {
-            int nr = Math.Min(NR, nc - j0);
-            float* sliver = dst + (long)j0 * kc;
-            if (transB)
-            {
-                // op(B)[p, j] = b[j*ldb + p]: read each column of op(B) contiguously.
-                for (int j = 0; j < nr; j++)
-                {
-                    float* src = b + (long)(jc + j0 + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) sliver[p * NR + j] = src[p];
-                }
-                for (int j = nr; j < NR; j++)
-                    for (int p = 0; p < kc; p++) sliver[p * NR + j] = 0f;
-            }
-            else
-            {
-                // op(B)[p, j] = b[p*ldb + j]: each k step is NR contiguous floats.
-                float* src = b + (long)pc * ldb + jc + j0;
-                if (nr == NR)
-                {
-                    for (int p = 0; p < kc; p++, src += ldb)
-                    {
-                        Vector256.Store(Vector256.Load(src), sliver + p * NR);
-                        Vector256.Store(Vector256.Load(src + 8), sliver + p * NR + 8);
-                    }
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += ldb)
-                    {
-                        float* d = sliver + p * NR;
-                        int j = 0;
-                        for (; j < nr; j++) d[j] = src[j];
-                        for (; j < NR; j++) d[j] = 0f;
-                    }
-                }
-            }
-        }
-    }
-
     /// <summary>C = beta*C (k = 0 or alpha = 0); beta = 0 writes zeros without reading C.</summary>
     static void ScaleC(int m, int n, float beta, float* c, int ldc)
     {
@@ -259,6 +196,21 @@ internal static unsafe class Sgemm
                 ci[j] = beta == 0f ? alpha * sum : alpha * sum + beta * ci[j];
             }
         }
+    }
+
+    /// <summary>
+    /// Supplies op(B) to the blocked loops: Pack writes rows [pc, pc + kc) and columns [jc, jc + nc)
+    /// of op(B) in NR-column slivers, k-major (NR floats per k), the last sliver zero-padded.
+    /// </summary>
+    internal interface IPackB
+    {
+        void Pack(int pc, int jc, int kc, int nc, float* dst);
+    }
+
+    /// <summary>op(B) read from a stored row-major matrix.</summary>
+    readonly struct MatrixB(float* b, int ldb, bool trans) : IPackB
+    {
+        public void Pack(int pc, int jc, int kc, int nc, float* dst) => SgemmPack.B(trans, b, ldb, pc, jc, kc, nc, dst);
     }
 
     /// <summary>

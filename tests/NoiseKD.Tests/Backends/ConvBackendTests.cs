@@ -33,6 +33,8 @@ public class ConvBackendTests
         { 3, 5, 5, 5, 5, 5, 1, 2, 5 },
         { 2, 5, 9, 7, 5, 7, 2, 3, 5 },
         { 1, 5, 9, 20, 5, 3, 1, 0, 5 },    // depthwise, rows long enough for the vector loop
+        { 2, 5, 9, 7, 5, 7, 1, 3, 5 },
+        { 1, 5, 5, 5, 5, 3, 1, 3, 5 },     // depthwise, padding past the kernel: general backward data
     };
 
     [Theory]
