@@ -44,16 +44,15 @@ public sealed record NoiseKdStudyConfig(
 /// </summary>
 public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, IBackend device)
 {
-    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly StudyRuns _runs = new(config.OutDir, config.DataRoot, progress, device);
     readonly StudyReport _report = new(config.OutDir, "Gaussian-noise knowledge distillation on Fashion-MNIST");
 
     public string Run()
     {
-        string teacher = config.TeacherPath ?? TrainTeacher();
-        var (teacherModel, teacherFile) = ModelFile.Load(teacher);
+        string teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
+        var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
         var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
         var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
-        double teacherAccuracy = Evaluator.Evaluate(teacherModel, test, normalization, 500, BnStatistics.Running, device).Accuracy;
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} at width {teacherFile.Spec.Width} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. " +
                           $"Students distilled for {config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.BatchSize} (SGD 0.1, momentum 0.9, cosine, soft-target CE at T=1, " +
                           $"as the paper's code), {config.Seeds} seed(s). Student accuracy is measured on the 10,000 test images with the student's BN on current statistics " +
@@ -68,23 +67,12 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         AdjustSamples(reference, test, normalization);
         NoiseResolution(teacher);
         Toy();
-        _report.Paragraph($"Study runtime: {_clock.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Paragraph($"Study runtime: {_runs.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }
 
     (string Arch, float Width) StudentAt(int i) => config.StudentList.FirstOrDefault(s => s.Arch == "resnet18") is { Arch: not null } r ? r : config.StudentList[i];
-
-    string TrainTeacher()
-    {
-        string dir = Path.Combine(config.OutDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
-        if (File.Exists(model)) return model;
-        progress.Message($"training the teacher {config.TeacherArch} x{config.TeacherWidth} for {config.TeacherEpochs} epoch(s)");
-        new Trainer(new TrainOptions(new ModelSpec(config.TeacherArch, config.TeacherWidth), "fashion-mnist", dir, config.TeacherEpochs, 128,
-                                     new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
-                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: config.DataRoot), progress, device).Run();
-        return model;
-    }
 
     void Table1(string teacher)
     {
@@ -243,22 +231,15 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                        "Last hidden layer of the MLP for data, noise with running statistics, and noise with current statistics.");
     }
 
-    string ReferenceStudent() => Path.Combine(config.OutDir, "runs", "resnet18-ref", "student.safetensors");
+    string ReferenceStudent() => Path.Combine(_runs.RunDir("resnet18-ref"), "student.safetensors");
 
-    /// <summary>One cached distillation: reads runs/NAME/summary.json when it exists, else runs (resuming a checkpoint).</summary>
+    /// <summary>One cached distillation of the study's standard settings.</summary>
     IReadOnlyDictionary<string, double> Distill(string teacher, string name, (string Arch, float Width) student, string transfer, string teacherBn,
                                                 int seed, int batchSize, string partialFrom = "input", int? steps = null)
     {
-        string dir = Path.Combine(config.OutDir, "runs", name), summaryPath = Path.Combine(dir, "summary.json");
-        if (!File.Exists(summaryPath))
-        {
-            progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}");
-            var options = new DistillOptions(teacher, student.Arch, dir, student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
-                                             Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, DataRoot: config.DataRoot,
-                                             Seed: (ulong)seed, Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
-            new Distiller(options, progress, device).Run();
-        }
-        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!
-            .Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
+        var options = new DistillOptions(teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
+                                         Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed);
+        var summary = _runs.Distill(name, options, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}");
+        return summary.Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
     }
 }

@@ -118,18 +118,5 @@ public class ImportInferCliTests
         ["import", "--arch", f.Text("arch"), "--width", f.Text("width"), "--in-channels", f.Text("in_channels"), "--classes", f.Text("classes"),
          "--image-size", f.Text("image_size"), "--from", ParityFixture.PathOf(f.Name), "--out", dir.File("model.safetensors")];
 
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (NoiseKD.Cli.Program.Main(args), output.ToString(), error.ToString()); }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 }

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using NoiseKD.Backends;
+using NoiseKD.Distillation;
+using NoiseKD.Training;
+
+namespace NoiseKD.Studies;
+
+/// <summary>Sizes of the arbitrary-transfer-set study.</summary>
+public sealed record ArbitraryStudyConfig(
+    string OutDir,
+    string TeacherArch = "resnet34",
+    float TeacherWidth = 0.25f,
+    int TeacherEpochs = 4,
+    string? TeacherPath = null,
+    string StudentArch = "resnet18",
+    float StudentWidth = 0.25f,
+    int Seeds = 3,
+    int DistillEpochs = 3,
+    int Steps = 200,
+    int BatchSize = 128,
+    int PerClass = 500,
+    int PoolFactor = 10,
+    string? NaturalImages = null,
+    string? DataRoot = null,
+    bool Quick = false)
+{
+    public static ArbitraryStudyConfig QuickConfig(string outDir, string? dataRoot) =>
+        new(outDir, "resnet34", 0.125f, 1, null, "resnet18", 0.125f, Seeds: 1, DistillEpochs: 1, Steps: 60, BatchSize: 128, PerClass: 100,
+            PoolFactor: 10, DataRoot: dataRoot, Quick: true);
+}
+
+/// <summary>
+/// `noisekd study arbitrary`: Nayak et al.'s question on Fashion-MNIST — which arbitrary transfer sets work,
+/// and does balancing them over the teacher's predicted classes help? Rows are transfer sources, columns
+/// unbalanced vs balanced sets of the same size, each with the teacher's BN on current and on running
+/// statistics. The unbalanced control is a fixed set of the same size drawn from the same source.
+/// </summary>
+public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgress progress, IBackend device)
+{
+    readonly StudyRuns _runs = new(config.OutDir, config.DataRoot, progress, device);
+    readonly StudyReport _report = new(config.OutDir, "Arbitrary transfer sets with target-class balancing on Fashion-MNIST");
+    int _classes = 10;
+
+    public string Run()
+    {
+        string teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
+        var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
+        string? natural = NaturalImagesFolder();
+        var sources = new List<(string Transfer, string Label)>
+        {
+            ("gaussian", "Gaussian noise N(0,1)"), ("uniform", "uniform noise"), ("shapes", "random shapes"), ("plasma", "plasma (fractal noise)"),
+            ("dead-leaves", "dead leaves"),
+        };
+        if (natural is not null) sources.Add(($"folder:{natural}", "natural photos (scikit-image samples)"));
+        sources.Add(("real", "Fashion-MNIST train images (oracle)"));
+
+        int classes = _classes = teacherFile.Spec.Classes, setSize = config.PerClass * classes;
+        _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} x{teacherFile.Spec.Width} ({teacherAccuracy * 100:F2}% test accuracy). Student: {config.StudentArch} x{config.StudentWidth}, " +
+                          $"{config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.BatchSize}, soft-target CE, SGD 0.1 cosine. Each transfer set is fixed at " +
+                          $"{setSize} images: **balanced** keeps {config.PerClass} per teacher-predicted class from a pool of {setSize * config.PoolFactor} candidates " +
+                          "(classes the teacher predicts too rarely are topped up with the candidates most probable for them); **unbalanced** keeps the first " +
+                          $"{setSize} candidates as drawn. The teacher labels candidates with the BN statistics of its column. Student accuracy: test set, student BN on " +
+                          $"current statistics at batch 500; mean ± std over {config.Seeds} seed(s)." +
+                          (natural is null ? " Natural photos were not available (tools/natural-images.sh failed), so that row is missing." :
+                           " Natural photos: the scikit-image sample photographs from Debian's python3-skimage package (tools/natural-images.sh), random crops resized to 28x28, grey."));
+
+        var columns = new[] { ("unbalanced", "current"), ("balanced", "current"), ("unbalanced", "running"), ("balanced", "running") };
+        var rows = new List<IReadOnlyList<string>>();
+        var gains = new List<IReadOnlyList<string>>();
+        var histograms = new Dictionary<string, List<(string, double[])>> { ["current"] = new(), ["running"] = new() };
+        foreach (var (transfer, label) in sources)
+        {
+            var row = new List<string> { label };
+            var cells = new Dictionary<(string, string), List<double>>();
+            foreach (var (balance, bn) in columns)
+            {
+                var accs = new List<double>();
+                for (int seed = 0; seed < config.Seeds; seed++)
+                {
+                    var summary = Distill(teacher, transfer, balance, bn, seed);
+                    accs.Add(StudyRuns.Number(summary, "acc_cs"));
+                    if (seed == 0 && balance == "unbalanced")
+                        histograms[bn].Add((Short(transfer), StudyRuns.Ints(summary, "histogram_before").Select(c => c * 100.0 / setSize).ToArray()));
+                }
+                cells[(balance, bn)] = accs;
+                row.Add(StudyReport.Percent(accs));
+                _report.Cell("arbitrary", label, $"{balance} {bn}", accs);
+            }
+            rows.Add(row);
+            foreach (var bn in new[] { "current", "running" })
+            {
+                var (mb, sb) = StudyReport.MeanStd(cells[("balanced", bn)]);
+                var (mu, su) = StudyReport.MeanStd(cells[("unbalanced", bn)]);
+                double gain = mb - mu, spread = sb + su;
+                string verdict = config.Seeds < 2 ? "one seed: no spread" : gain > spread ? "yes" : "no";
+                gains.Add([label, bn == "current" ? "CS" : "RS", $"{gain * 100:+0.00;-0.00}", $"{spread * 100:F2}", verdict]);
+            }
+        }
+        _report.Heading("Student accuracy (%)");
+        _report.Table("arbitrary", ["transfer source", "unbalanced, teacher CS", "balanced, teacher CS", "unbalanced, teacher RS", "balanced, teacher RS"], rows);
+        _report.Heading("Does balancing help more than the seed-to-seed spread?");
+        _report.Table("gain", ["transfer source", "teacher BN", "balanced - unbalanced (points)", "spread (std sum, points)", "gain > spread"], gains);
+        _report.Heading("What the teacher sees in each source");
+        foreach (var bn in new[] { "current", "running" })
+            _report.Figure($"histogram_{bn}.svg",
+                SvgChart.Bars($"Teacher's predicted classes on unbalanced sets (BN {bn})", "% of the set", Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToList(), histograms[bn]),
+                $"Share of each unbalanced transfer set that the teacher assigns to each Fashion-MNIST class, teacher BN on {bn} statistics (seed 0). Balanced sets hold {config.PerClass} per class by construction.");
+        _report.Paragraph($"Study runtime: {_runs.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Write();
+        return Path.Combine(config.OutDir, "REPORT.md");
+    }
+
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Distill(string teacher, string transfer, string balance, string bn, int seed)
+    {
+        var options = new DistillOptions(teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer, TeacherBn: TeacherBn.Parse(bn, "input"),
+                                         Epochs: config.DistillEpochs, StepsPerEpoch: config.Steps, BatchSize: config.BatchSize, Seed: (ulong)seed,
+                                         Balance: balance == "balanced" ? new BalanceOptions(config.PerClass, config.PerClass * _classes * config.PoolFactor)
+                                                                        : BalanceOptions.Unbalanced(config.PerClass));
+        return _runs.Distill($"{Short(transfer)}-{balance}-{bn}-s{seed}", options, $"{transfer}, {balance}, teacher BN {bn}, seed {seed}");
+    }
+
+    static string Short(string transfer) => transfer.StartsWith("folder:", StringComparison.Ordinal) ? "natural" : transfer;
+
+    /// <summary>The natural-photo folder: given, already made, or made now by tools/natural-images.sh (needs apt-get).</summary>
+    string? NaturalImagesFolder()
+    {
+        string folder = config.NaturalImages ?? Path.Combine(config.OutDir, "natural-images");
+        if (Directory.Exists(folder) && Directory.EnumerateFiles(folder).Any()) return folder;
+        string script = Path.Combine(AppContext.BaseDirectory, "tools", "natural-images.sh");
+        if (!File.Exists(script)) script = Path.Combine("tools", "natural-images.sh");
+        if (!File.Exists(script)) return null;
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("bash", [script, folder]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            process.WaitForExit();
+            return process.ExitCode == 0 && Directory.Exists(folder) && Directory.EnumerateFiles(folder).Any() ? folder : null;
+        }
+        catch (System.ComponentModel.Win32Exception) { return null; }
+    }
+}
