@@ -82,9 +82,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
 
         teacher.Eval();
-        int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher);
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
-        options.TeacherBnOrDefault.Apply(teacher); // Evaluate restored them; apply again for distillation
 
         Generator.ManualSeed(options.Seed);
         var studentSpec = spec with { Arch = options.StudentArch, Width = options.StudentWidth };
@@ -96,6 +94,13 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         var optimizer = optimConfig.Create(student.Parameters());
         var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch);
         var transfer = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train, options.DataRoot);
+        int[]? shiftOrder = null;
+        if (options.TeacherBnOrDefault.NeedsShiftRanking)
+        {
+            var probe = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 3, _device, Train, options.DataRoot);
+            shiftOrder = BnProbe.RankByShift(teacher, Enumerable.Range(0, 4).Select(_ => (Func<Tensor>)(() => probe.Next(options.BatchSize))));
+        }
+        int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher, shiftOrder);
         var metrics = new MetricsLog(MetricsPath);
         BalanceReport? balance = null;
         if (options.Balance is { } b)

@@ -16,7 +16,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
     public string Transfer { get; set; } = "";
     [Option("teacher-bn", Default = "current", HelpText = "current, running or partial:P (P% of BN layers on running statistics).")]
     public string TeacherBn { get; set; } = "";
-    [Option("partial-from", Default = "input", HelpText = "With partial:P, count layers from the input or the output side.")]
+    [Option("partial-from", Default = "input", HelpText = "With partial:P, which layers go on running statistics first: input, output, or shift (least shifted by noise first; see bn-report).")]
     public string PartialFrom { get; set; } = "";
     [Option("student-bn", Default = "current", HelpText = "Student BatchNorm statistics during training: current or running.")]
     public string StudentBn { get; set; } = "";

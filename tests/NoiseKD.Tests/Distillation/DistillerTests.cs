@@ -87,10 +87,10 @@ public class DistillerTests
         var teacher = new ModelSpec("resnet18", 0.0625f).Create();
         var layers = BnControl.Layers(teacher);
         Assert.Equal(20, layers.Count);
-        Assert.Equal(10, new TeacherBn(50, FromInput: true).Apply(teacher));
+        Assert.Equal(10, new TeacherBn(50, "input").Apply(teacher));
         Assert.All(layers.Take(10), l => Assert.Equal(BnStatistics.Running, l.Statistics));
         Assert.All(layers.Skip(10), l => Assert.Equal(BnStatistics.Current, l.Statistics));
-        Assert.Equal(5, new TeacherBn(25, FromInput: false).Apply(teacher));
+        Assert.Equal(5, new TeacherBn(25, "output").Apply(teacher));
         Assert.All(layers.Take(15), l => Assert.Equal(BnStatistics.Current, l.Statistics));
         Assert.All(layers.Skip(15), l => Assert.Equal(BnStatistics.Running, l.Statistics));
         Assert.All(layers, l => Assert.False(l.UpdateRunningStatistics));
