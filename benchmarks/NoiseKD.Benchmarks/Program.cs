@@ -5,5 +5,7 @@ using NoiseKD.Benchmarks;
 // any other arguments go to BenchmarkDotNet (e.g. `-- --filter *Sgemm*`).
 if (args.Length > 0 && args[0] == "gflops")
     return QuickGflops.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "sgemm-json")
+    return QuickGflops.SgemmJson(args.Skip(1).ToArray());
 BenchmarkSwitcher.FromAssembly(typeof(QuickGflops).Assembly).Run(args);
 return 0;

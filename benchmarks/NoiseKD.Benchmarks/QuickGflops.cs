@@ -36,6 +36,23 @@ public static class QuickGflops
         }
     }
 
+    /// <summary>`sgemm-json N [repeats]`: one JSON line for benchmarks/compare_torch.py.</summary>
+    public static int SgemmJson(string[] args)
+    {
+        int n = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
+        var backend = CpuBackend.Instance;
+        using var a = TestData.Random(backend, (long)n * n, 1);
+        using var b = TestData.Random(backend, (long)n * n, 2);
+        using var c = backend.Allocate((long)n * n);
+        var t = Time(() => backend.Gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n));
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
+        {
+            ["ms_per_step"] = t.Median * 1e3, ["gflops"] = 2.0 * n * n * n / t.Median / 1e9, ["peak_mb"] = process.PeakWorkingSet64 / 1048576.0,
+        }));
+        return 0;
+    }
+
     static void Conv(CpuBackend backend, int batch, string filter)
     {
         Console.WriteLine($"conv, batch {batch}: GFLOP/s of the median [of the best] time (median ms)");

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Side-by-side CPU timings: NoiseKD.Native (`noisekd bench`) against PyTorch on the same cores.
+
+Run from the repository root with Debian's PyTorch:  /usr/bin/python3 benchmarks/compare_torch.py [--steps K] [--threads N] [--only NAME]
+Each configuration runs in its own process (ours: `noisekd bench`; PyTorch: this script with --torch-worker),
+so peak resident memory is per configuration. Times are the median of K steps after warm-up; ratio = ours / PyTorch
+(lower is better). SGEMM uses torch.mm, which is only a fair yardstick when torch is linked to an optimized BLAS
+(Debian's python3-torch links the reference BLAS; see RESULTS.md for running it against OpenBLAS).
+"""
+import argparse, json, os, resource, statistics, subprocess, sys, time
+
+CONFIGS = [
+    # name, arch, width, batch, input CxHxW, mode, teacher arch, teacher width
+    ("resnet18-cifar-train", "resnet18", 1.0, 64, (3, 32, 32), "train", None, None),
+    ("mobilenetv2-cifar-train", "mobilenetv2", 1.0, 64, (3, 32, 32), "train", None, None),
+    ("resnet18-w0.25-fmnist-train", "resnet18", 0.25, 128, (1, 28, 28), "train", None, None),
+    ("noise-kd-step-r34cs-r18", "resnet18", 0.25, 256, (1, 28, 28), "distill", "resnet34", 0.25),
+]
+SGEMM_SIZES = [1024, 2048]
+
+
+def torch_worker(args):
+    import torch
+    import torch.nn.functional as F
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "parity"))
+    import models
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    if args.sgemm:
+        n = args.sgemm
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        for _ in range(2): torch.mm(a, b)
+        times = []
+        for _ in range(args.steps):
+            t = time.perf_counter(); torch.mm(a, b); times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        print(json.dumps({"ms_per_step": med * 1e3, "gflops": 2 * n ** 3 / med / 1e9, "peak_mb": peak_mb()}))
+        return
+    name, arch, width, batch, shape, mode, t_arch, t_width = next(c for c in CONFIGS if c[0] == args.config)
+    c, h, w = shape
+    model = models.create(arch, width, c, 10, h)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    teacher = None
+    if mode == "distill":
+        teacher = models.create(t_arch, t_width, c, 10, h)
+        teacher.train()  # current batch statistics, as noise KD runs the teacher
+        for p in teacher.parameters(): p.requires_grad_(False)
+    labels = torch.arange(batch) % 10
+
+    def step():
+        x = torch.randn(batch, c, h, w)
+        if mode == "infer":
+            with torch.no_grad(): model.eval(); model(x)
+            return
+        if teacher is not None:
+            with torch.no_grad(): t = teacher(x)
+            s = model(x)
+            loss = -(F.softmax(t, 1) * F.log_softmax(s, 1)).sum(1).mean()
+        else:
+            loss = F.cross_entropy(model(x), labels)
+        opt.zero_grad(); loss.backward(); opt.step()
+
+    for _ in range(2): step()
+    times = []
+    for _ in range(args.steps):
+        t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+    med = statistics.median(times)
+    print(json.dumps({"ms_per_step": med * 1e3, "images_per_s": batch / med, "peak_mb": peak_mb()}))
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
+    return json.loads(out[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--only", default=None)
+    p.add_argument("--torch-worker", action="store_true")
+    p.add_argument("--config")
+    p.add_argument("--sgemm", type=int)
+    args = p.parse_args()
+    if args.torch_worker:
+        torch_worker(args); return
+
+    rows = []
+    me = [sys.executable, __file__, "--torch-worker", "--steps", str(args.steps), "--threads", str(args.threads)]
+    for name, arch, width, batch, (c, h, w), mode, t_arch, t_width in CONFIGS:
+        if args.only and args.only not in name: continue
+        ours_cmd = ["./noisekd", "bench", "--model", arch, "--width", str(width), "--batch-size", str(batch), "--input", f"{c}x{h}x{w}",
+                    "--steps", str(args.steps), "--mode", mode, "--threads", str(args.threads)]
+        if t_arch: ours_cmd += ["--teacher-model", t_arch, "--teacher-width", str(t_width)]
+        ours = run_json(ours_cmd)
+        torch = run_json(me + ["--config", name])
+        rows.append((name, ours["ms_per_step"], torch["ms_per_step"], ours["peak_mb"], torch["peak_mb"]))
+    if not args.only or "sgemm" in args.only:
+        for n in SGEMM_SIZES:
+            ours = run_json(["dotnet", "benchmarks/NoiseKD.Benchmarks/bin/Release/net10.0/NoiseKD.Benchmarks.dll", "sgemm-json", str(n), str(args.steps)])
+            torch = run_json(me + ["--sgemm", str(n)])
+            rows.append((f"sgemm-{n}", ours["ms_per_step"], torch["ms_per_step"], ours.get("peak_mb", float("nan")), torch["peak_mb"]))
+    print(f"{'configuration':32} {'ours ms':>10} {'torch ms':>10} {'ratio':>7} {'ours MB':>9} {'torch MB':>9}")
+    for name, o, t, om, tm in rows:
+        print(f"{name:32} {o:10.1f} {t:10.1f} {o / t:7.2f} {om:9.0f} {tm:9.0f}")
+
+
+if __name__ == "__main__":
+    main()
