@@ -164,14 +164,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             Tensor target;
             using (Tape.NoGrad()) target = teacher.Forward(x);
             var loss = options.LossOrDefault.Loss(student.Forward(x), target);
-            optimizer.ZeroGrad();
-            loss.Backward();
-            float value = loss.Item();
-            if (!float.IsFinite(value))
-                throw new NonFiniteLossException($"distillation loss became {value} at epoch {epoch}, step {step}; the last good checkpoint is kept (try a lower --lr)");
-            optimizer.Step();
-            schedule?.Step();
-            lossSum += value;
+            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"distillation loss at epoch {epoch}, step {step}");
             _progress.BatchDone(step, lossSum / step, double.NaN, step * options.BatchSize / clock.Elapsed.TotalSeconds);
         }
         return (lossSum / options.StepsPerEpoch, clock.Elapsed.TotalSeconds);

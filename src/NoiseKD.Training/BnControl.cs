@@ -21,7 +21,7 @@ public static class BnControl
             layer.Statistics = statistics;
             layer.UpdateRunningStatistics = updateRunning;
         }
-        return new Restore(() =>
+        return new Disposable(() =>
         {
             for (int i = 0; i < layers.Count; i++) (layers[i].Statistics, layers[i].UpdateRunningStatistics) = saved[i];
         });
@@ -33,10 +33,4 @@ public static class BnControl
         "current" or "cs" => BnStatistics.Current,
         _ => throw new ArgumentException($"BatchNorm statistics '{value}' must be 'running' or 'current'"),
     };
-
-    sealed class Restore(Action undo) : IDisposable
-    {
-        Action? _undo = undo;
-        public void Dispose() { _undo?.Invoke(); _undo = null; }
-    }
 }

@@ -42,12 +42,6 @@ public static class BnRecalibration
     public static IDisposable Preserve(Module model)
     {
         var buffers = model.NamedBuffers().ToDictionary(b => b.Name, b => (b.Value.Shape, b.Value.ToArray()));
-        return new Restore(() => model.LoadStateDict(buffers, strict: false));
-    }
-
-    sealed class Restore(Action undo) : IDisposable
-    {
-        Action? _undo = undo;
-        public void Dispose() { _undo?.Invoke(); _undo = null; }
+        return new Disposable(() => model.LoadStateDict(buffers, strict: false));
     }
 }

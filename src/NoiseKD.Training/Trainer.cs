@@ -112,14 +112,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             var x = Tensor.FromArray(batch.ImageData, batch.Shape, device);
             var logits = model.Forward(x);
             var loss = F.CrossEntropy(logits, batch.LabelData, options.LabelSmoothing);
-            optimizer.ZeroGrad();
-            loss.Backward();
-            float value = loss.Item();
-            if (!float.IsFinite(value))
-                throw new NonFiniteLossException($"training loss became {value} at epoch {epoch}, batch {b + 1}; the last good checkpoint is kept (try a lower --lr)");
-            optimizer.Step();
-            schedule?.Step();
-            lossSum += value * batch.Count;
+            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"training loss at epoch {epoch}, batch {b + 1}") * batch.Count;
             correct += Evaluator.CountCorrect(logits.ToArray(), batch.LabelData, logits.Shape[1]);
             seen += batch.Count;
             _progress.BatchDone(++b, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);

@@ -35,7 +35,7 @@ public abstract class Module
     public IDisposable AddForwardHook(Action<Module, Tensor, Tensor> hook)
     {
         _hooks.Add(hook);
-        return new HookHandle(() => _hooks.Remove(hook));
+        return new Disposable(() => _hooks.Remove(hook));
     }
 
     public Module Train(bool mode = true)
@@ -158,14 +158,4 @@ public abstract class Module
     static bool ShapesCompatible(int[] a, int[] b) => Shape.Equal(a, b) || Shape.Numel(a) == 1 && Shape.Numel(b) == 1;
 
     static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
-
-    sealed class HookHandle(Action remove) : IDisposable
-    {
-        Action? _remove = remove;
-        public void Dispose()
-        {
-            _remove?.Invoke();
-            _remove = null;
-        }
-    }
 }
