@@ -65,17 +65,10 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
     public IReadOnlyDictionary<string, object> Run()
     {
         Validate();
-        if (!File.Exists(options.TeacherPath)) throw new FileNotFoundException($"teacher model file '{options.TeacherPath}' does not exist");
-        var (teacher, teacherFile) = ModelFile.Load(options.TeacherPath);
+        var (teacher, teacherFile, normalization, dataset, test) = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
         var spec = teacherFile.Spec;
-        var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
-        string dataset = (options.Dataset ?? teacherFile.Metadata.GetValueOrDefault("dataset") ?? "fashion-mnist").ToLowerInvariant();
-        var test = DatasetCatalog.Load(dataset, train: false, options.DataRoot);
-        if (options.TestLimit is int tl) test = test.Take(tl);
         Dataset? trainSet = null;
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
-        if (test.Channels != spec.InChannels || test.Height != spec.ImageSize)
-            throw new ArgumentException($"teacher takes {spec.InChannels}x{spec.ImageSize}x{spec.ImageSize}, {dataset} has {test.Channels}x{test.Height}x{test.Width}");
 
         Directory.CreateDirectory(options.OutDir);
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(StudentPath)))
