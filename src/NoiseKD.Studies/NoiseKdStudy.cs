@@ -75,16 +75,8 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
 
     (string Arch, float Width) StudentAt(int i) => config.StudentList.FirstOrDefault(s => s.Arch == "resnet18") is { Arch: not null } r ? r : config.StudentList[i];
 
-    string TrainTeacher()
-    {
-        string dir = Path.Combine(config.OutDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
-        if (File.Exists(model)) return model;
-        progress.Message($"training the teacher {config.TeacherArch} x{config.TeacherWidth} for {config.TeacherEpochs} epoch(s)");
-        new Trainer(new TrainOptions(new ModelSpec(config.TeacherArch, config.TeacherWidth), "fashion-mnist", dir, config.TeacherEpochs, 128,
-                                     new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
-                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: config.DataRoot), progress, device).Run();
-        return model;
-    }
+    string TrainTeacher() => StudyTeacher.TrainOrReuse(config.OutDir, new ModelSpec(config.TeacherArch, config.TeacherWidth), config.TeacherEpochs,
+        new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), new Augmentation(2, true), config.DataRoot, progress, device);
 
     void Table1(string teacher)
     {

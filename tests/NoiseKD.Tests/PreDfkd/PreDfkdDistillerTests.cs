@@ -131,6 +131,20 @@ public class PreDfkdDistillerTests
     }
 
     [Fact]
+    public void StudyComparesTheThreeMethodsInAReport()
+    {
+        using var dir = new TempDir();
+        var config = new NoiseKD.Studies.PreDfkdStudyConfig(dir.Path, TeacherPath: Shared.Value.Teacher, Seeds: 1, Epochs: 2, Steps: 1, BatchSize: 8,
+                                                           GeneratorWidth: 0.0625f, VaeWidth: 0.125f, BufferMegabytes: 1, DataRoot: Shared.Value.Dir.Path);
+        string report = new NoiseKD.Studies.PreDfkdStudy(config, SilentProgress.Instance, Devices.Default).Run();
+        string text = File.ReadAllText(report);
+        foreach (var method in new[] { "pre-dfkd", "dfad", "replay-buffer:1" }) Assert.Contains($"| {method} |", text);
+        Assert.Contains("accuracy_over_epochs.svg", text);
+        System.Xml.Linq.XDocument.Load(Path.Combine(dir.Path, "accuracy_over_epochs.svg"));
+        Assert.Contains(File.ReadAllLines(Path.Combine(dir.Path, "results.csv")), l => l.StartsWith("methods,pre-dfkd,replay_bytes,", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void MethodNamesParse()
     {
         Assert.Equal(new ReplayMethod("replay-buffer", 64), ReplayMethod.Parse("replay-buffer:64"));
