@@ -9,6 +9,7 @@ using Xunit;
 namespace NoiseKD.Tests.PreDfkd;
 
 /// <summary>A few steps of each generative method on tiny models and a synthetic Fashion-MNIST-format dataset.</summary>
+[Collection(SeededRunsCollection.Name)]
 public class PreDfkdDistillerTests
 {
     /// <summary>A LeNet-5 teacher trained for two epochs on the band task; shared by the tests of this class.</summary>
@@ -109,11 +110,7 @@ public class PreDfkdDistillerTests
         Assert.Throws<OperationCanceledException>(() => new PreDfkdDistiller(Options(b.Path, method, 3), new CrashAfterEpoch(2)).Run());
         Assert.Throws<ArgumentException>(() => new PreDfkdDistiller(Options(b.Path, method, 3)).Run());   // no silent overwrite
         new PreDfkdDistiller(Options(b.Path, method, 3, resume: true)).Run();
-        var x = Safetensors.Read(Path.Combine(a.Path, "student.safetensors")).Tensors;
-        var y = Safetensors.Read(Path.Combine(b.Path, "student.safetensors")).Tensors;
-        for (int i = 0; i < x.Count; i++)
-            for (int j = 0; j < x[i].Data.Length; j++)
-                Assert.True(Math.Abs(x[i].Data[j] - y[i].Data[j]) <= 1e-5f * (1 + Math.Abs(x[i].Data[j])), $"{x[i].Name}[{j}]");
+        ResumeChecks.AssertSameTensors(Path.Combine(a.Path, "student.safetensors"), Path.Combine(b.Path, "student.safetensors"));
         var ra = new MetricsLog(Path.Combine(a.Path, "metrics.jsonl")).ReadAll();
         var rb = new MetricsLog(Path.Combine(b.Path, "metrics.jsonl")).ReadAll();
         Assert.Equal(3, rb.Count);
@@ -152,16 +149,5 @@ public class PreDfkdDistillerTests
         Assert.Equal("dfad", ReplayMethod.Parse("DFAD").Kind);
         foreach (var bad in new[] { "replay-buffer", "replay-buffer:0", "replay-buffer:x", "gan" })
             Assert.Throws<ArgumentException>(() => ReplayMethod.Parse(bad));
-    }
-
-    sealed class CrashAfterEpoch(int epoch) : IProgress
-    {
-        public void EpochStarted(int e, int epochs, int batches) { }
-        public void BatchDone(int batch, double loss, double accuracy, double imagesPerSecond) { }
-        public void Message(string text) { }
-        public void EpochDone(IReadOnlyDictionary<string, object> metrics)
-        {
-            if ((int)metrics["epoch"] == epoch) throw new OperationCanceledException("simulated crash");
-        }
     }
 }
