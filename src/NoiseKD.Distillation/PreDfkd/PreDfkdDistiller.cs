@@ -27,10 +27,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
     readonly IProgress _progress = progress ?? SilentProgress.Instance;
     readonly IBackend _device = device ?? Devices.Default;
 
-    public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
-    public string StudentPath => Path.Combine(options.OutDir, "student.safetensors");
-    public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
-    public string SummaryPath => Path.Combine(options.OutDir, "summary.json");
+    readonly RunFiles _files = new(options.OutDir);
 
     sealed record Models(Module Teacher, Module Student, DaflGenerator Generator, Optimizer StudentOptimizer, LrSchedule? Schedule,
                          Adam GeneratorOptimizer, IReplayMemory Memory, PenultimateFeatures Features, Generator Noise);
@@ -41,9 +38,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
     {
         options.Validate();
         var setup = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
-        Directory.CreateDirectory(options.OutDir);
-        if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(StudentPath)))
-            throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+        _files.Prepare(options.Resume);
         var teacher = setup.Teacher;
         teacher.Eval();
         foreach (var p in teacher.Parameters()) p.RequiresGrad = false;
@@ -56,18 +51,18 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         _progress.Message($"teacher {setup.Spec.Arch} x{setup.Spec.Width} ({teacherAccuracy:P2} on {setup.Dataset} test); method {options.Method}; " +
                           $"generator {m.Generator.ParameterCount():N0} parameters; replay memory {m.Memory.Bytes:N0} bytes at the start");
 
-        var metrics = new MetricsLog(MetricsPath);
+        var metrics = new MetricsLog(_files.Metrics);
         int start = 0;
-        if (options.Resume && File.Exists(CheckpointPath))
+        if (options.Resume && File.Exists(_files.Checkpoint))
         {
-            (start, var meta, var arrays) = Checkpoint.Load(CheckpointPath, parts, options.Fingerprint());
+            (start, var meta, var arrays) = Checkpoint.Load(_files.Checkpoint, parts, options.Fingerprint());
             m.Schedule?.Resume(m.StudentOptimizer.StepCount);
             m.Noise.Offset = ulong.Parse(meta["noise_position"], CultureInfo.InvariantCulture);
             m.Memory.LoadState(arrays, meta);
             metrics.TruncateAfter(start);
-            _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
+            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
         var accuracies = metrics.ReadAll().Select(r => r["accuracy"].GetDouble()).ToList();
 
         Dictionary<string, object> row = new();
@@ -76,7 +71,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             var losses = RunEpoch(m, epoch);
             var extra = new Dictionary<string, string> { ["noise_position"] = m.Noise.Offset.ToString(CultureInfo.InvariantCulture) };
             var arrays = m.Memory.SaveState(extra).ToList();
-            Checkpoint.Save(CheckpointPath, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
+            Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
             accuracies.Add(Evaluator.Evaluate(m.Student, setup.Test, setup.Normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy);
             row = EpochRow(epoch, accuracies, losses, m);
             metrics.Append(row);
@@ -84,7 +79,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         }
         m.Features.Dispose();
 
-        ModelFile.Save(StudentPath, m.Student, studentSpec, setup.Normalization.Mean, setup.Normalization.Std,
+        ModelFile.Save(_files.Student, m.Student, studentSpec, setup.Normalization.Mean, setup.Normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = setup.Dataset, ["teacher"] = Path.GetFileName(options.TeacherPath), ["method"] = options.Method.ToString() });
         var summary = new Dictionary<string, object>
         {
@@ -92,7 +87,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             ["epochs"] = options.Epochs,
         };
         foreach (var (key, value) in row) summary[key] = value;
-        File.WriteAllText(SummaryPath, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 
