@@ -57,29 +57,17 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
     readonly IProgress _progress = progress ?? SilentProgress.Instance;
     readonly IBackend _device = device ?? Devices.Default;
 
-    public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
-    public string StudentPath => Path.Combine(options.OutDir, "student.safetensors");
-    public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
-    public string SummaryPath => Path.Combine(options.OutDir, "summary.json");
+    readonly RunFiles _files = new(options.OutDir);
 
     public IReadOnlyDictionary<string, object> Run()
     {
         Validate();
-        if (!File.Exists(options.TeacherPath)) throw new FileNotFoundException($"teacher model file '{options.TeacherPath}' does not exist");
-        var (teacher, teacherFile) = ModelFile.Load(options.TeacherPath);
+        var (teacher, teacherFile, normalization, dataset, test) = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
         var spec = teacherFile.Spec;
-        var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
-        string dataset = (options.Dataset ?? teacherFile.Metadata.GetValueOrDefault("dataset") ?? "fashion-mnist").ToLowerInvariant();
-        var test = DatasetCatalog.Load(dataset, train: false, options.DataRoot);
-        if (options.TestLimit is int tl) test = test.Take(tl);
         Dataset? trainSet = null;
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
-        if (test.Channels != spec.InChannels || test.Height != spec.ImageSize)
-            throw new ArgumentException($"teacher takes {spec.InChannels}x{spec.ImageSize}x{spec.ImageSize}, {dataset} has {test.Channels}x{test.Height}x{test.Width}");
 
-        Directory.CreateDirectory(options.OutDir);
-        if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(StudentPath)))
-            throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+        _files.Prepare(options.Resume);
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
@@ -101,7 +89,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             shiftOrder = BnProbe.RankByShift(teacher, Enumerable.Range(0, 4).Select(_ => (Func<Tensor>)(() => probe.Next(options.BatchSize))));
         }
         int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher, shiftOrder);
-        var metrics = new MetricsLog(MetricsPath);
+        var metrics = new MetricsLog(_files.Metrics);
         BalanceReport? balance = null;
         if (options.Balance is { } b)
         {
@@ -113,22 +101,22 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 
         int start = 0;
-        if (options.Resume && File.Exists(CheckpointPath))
+        if (options.Resume && File.Exists(_files.Checkpoint))
         {
-            (start, var meta) = Checkpoint.Load(CheckpointPath, student, optimizer, options.Fingerprint());
+            (start, var meta) = Checkpoint.Load(_files.Checkpoint, student, optimizer, options.Fingerprint());
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
             metrics.TruncateAfter(start);
-            _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
+            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
         if (balance is not null && start == 0) metrics.Append(balance.ToMetrics());
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
             var (loss, seconds) = DistillEpoch(teacher, student, optimizer, schedule, transfer, epoch);
-            Checkpoint.Save(CheckpointPath, student, studentSpec, optimizer, epoch, options.Fingerprint(),
+            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(),
                             new Dictionary<string, string> { ["transfer_position"] = transfer.Position.ToString(CultureInfo.InvariantCulture) });
             row = new Dictionary<string, object> { ["epoch"] = epoch, ["kd_loss"] = loss, ["lr"] = optimizer.LearningRate, ["seconds"] = seconds,
                                                    ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
@@ -138,7 +126,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         }
 
         var extra = new Dictionary<string, string> { ["dataset"] = dataset, ["teacher"] = Path.GetFileName(options.TeacherPath), ["transfer"] = options.Transfer };
-        ModelFile.Save(StudentPath, student, studentSpec, normalization.Mean, normalization.Std, extra);
+        ModelFile.Save(_files.Student, student, studentSpec, normalization.Mean, normalization.Std, extra);
         var summary = new Dictionary<string, object>
         {
             ["teacher_accuracy"] = teacherAccuracy, ["teacher_bn"] = options.TeacherBnOrDefault.Describe(), ["transfer"] = options.Transfer,
@@ -147,7 +135,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         foreach (var (key, value) in row) summary[key] = value;
         if (balance is not null)
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
-        File.WriteAllText(SummaryPath, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 

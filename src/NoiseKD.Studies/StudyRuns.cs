@@ -25,14 +25,8 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
     /// <summary>The teacher file: <paramref name="given"/>, or one trained on Fashion-MNIST under runs/teacher.</summary>
     public string Teacher(string? given, string arch, float width, int epochs)
     {
-        if (given is not null) return given;
-        string dir = Path.Combine(OutDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
-        if (File.Exists(model)) return model;
-        Progress.Message($"training the teacher {arch} x{width} for {epochs} epoch(s)");
-        new Trainer(new TrainOptions(new ModelSpec(arch, width), "fashion-mnist", dir, epochs, 128,
-                                     new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
-                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: DataRoot), Progress, Device).Run();
-        return model;
+        return given ?? StudyTeacher.TrainOrReuse(OutDir, new ModelSpec(arch, width), epochs, new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"),
+                                                  new Augmentation(2, true), DataRoot, Progress, Device);
     }
 
     /// <summary>Test accuracy of a model file with running statistics, and the file's description.</summary>

@@ -7,34 +7,65 @@ using NoiseKD.Serialization;
 namespace NoiseKD.Training;
 
 /// <summary>
+/// One trained module and its optimizer inside a checkpoint. The unnamed part ("") is the model being
+/// trained, stored under "model." and "optim."; a named part N (a generator, a VAE) under "N.model." and "N.optim.".
+/// </summary>
+public sealed record CheckpointPart(string Name, Module Model, Optimizer Optimizer)
+{
+    string Prefix => Name.Length == 0 ? "" : Name + ".";
+    internal string ModelPrefix => Prefix + "model.";
+    internal string OptimizerPrefix => Prefix + "optim.";
+    internal string StepsKey => Prefix + "optimizer_steps";
+}
+
+/// <summary>
 /// A resumable training state in one safetensors file: the model's state dict under "model.", the
 /// optimizer's under "optim.", and metadata (completed epochs, optimizer steps, the model spec and a
 /// fingerprint of the run's options). Written atomically, so a crash leaves the previous checkpoint.
+/// Runs that train several modules (generative distillation) store one <see cref="CheckpointPart"/> each,
+/// plus any extra arrays (a replay buffer).
 /// </summary>
 public static class Checkpoint
 {
     public const string Format = "noisekd-checkpoint";
 
     public static void Save(string path, Module model, ModelSpec spec, Optimizer optimizer, int epochsDone, string fingerprint,
-                            IReadOnlyDictionary<string, string>? extra = null)
+                            IReadOnlyDictionary<string, string>? extra = null) =>
+        Save(path, [new CheckpointPart("", model, optimizer)], spec, epochsDone, fingerprint, extra);
+
+    public static void Save(string path, IReadOnlyList<CheckpointPart> parts, ModelSpec spec, int epochsDone, string fingerprint,
+                            IReadOnlyDictionary<string, string>? extra = null, IEnumerable<NamedArray>? arrays = null)
     {
         var meta = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
         {
             ["format"] = Format,
             ["epochs_done"] = epochsDone.ToString(CultureInfo.InvariantCulture),
-            ["optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["arch"] = spec.Arch,
             ["width"] = spec.Width.ToString("R", CultureInfo.InvariantCulture),
             ["fingerprint"] = fingerprint,
         };
-        var arrays = StateDictIo.ToArrays(model, "model.")
-            .Concat(optimizer.State().Select(s => new NamedArray("optim." + s.Name, s.Value.Shape, s.Value.ToArray())));
-        Safetensors.Write(path, arrays, meta);
+        var all = new List<NamedArray>();
+        foreach (var part in parts)
+        {
+            meta[part.StepsKey] = part.Optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
+            all.AddRange(StateDictIo.ToArrays(part.Model, part.ModelPrefix));
+            all.AddRange(part.Optimizer.State().Select(s => new NamedArray(part.OptimizerPrefix + s.Name, s.Value.Shape, s.Value.ToArray())));
+        }
+        if (arrays is not null) all.AddRange(arrays);
+        Safetensors.Write(path, all, meta);
     }
 
     /// <summary>Restores model and optimizer; returns the completed epoch count and the metadata.</summary>
     public static (int EpochsDone, IReadOnlyDictionary<string, string> Metadata) Load(string path, Module model, Optimizer optimizer,
                                                                                        string fingerprint)
+    {
+        var (epochs, meta, _) = Load(path, [new CheckpointPart("", model, optimizer)], fingerprint);
+        return (epochs, meta);
+    }
+
+    /// <summary>Restores every part; returns the completed epoch count, the metadata and all stored arrays.</summary>
+    public static (int EpochsDone, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<NamedArray> Arrays) Load(
+        string path, IReadOnlyList<CheckpointPart> parts, string fingerprint)
     {
         var (arrays, meta) = Safetensors.Read(path);
         if (!meta.TryGetValue("format", out var format) || format != Format)
@@ -44,14 +75,19 @@ public static class Checkpoint
                                            $"this run is ({fingerprint}); use another --out or the same options");
         try
         {
-            StateDictIo.Load(model, arrays, "model.");
-            var optim = arrays.Where(a => a.Name.StartsWith("optim.", StringComparison.Ordinal)).ToDictionary(a => a.Name["optim.".Length..], a => a.Data);
-            optimizer.LoadState(optim, int.Parse(meta["optimizer_steps"], CultureInfo.InvariantCulture));
+            foreach (var part in parts)
+            {
+                StateDictIo.Load(part.Model, arrays, part.ModelPrefix);
+                var optim = arrays.Where(a => a.Name.StartsWith(part.OptimizerPrefix, StringComparison.Ordinal))
+                                  .ToDictionary(a => a.Name[part.OptimizerPrefix.Length..], a => a.Data);
+                if (!meta.TryGetValue(part.StepsKey, out var steps)) throw new InvalidDataException($"no '{part.StepsKey}' entry");
+                part.Optimizer.LoadState(optim, int.Parse(steps, CultureInfo.InvariantCulture));
+            }
         }
         catch (InvalidDataException e)
         {
             throw new SafetensorsException($"checkpoint '{path}' does not fit this model: {e.Message}");
         }
-        return (int.Parse(meta["epochs_done"], CultureInfo.InvariantCulture), meta);
+        return (int.Parse(meta["epochs_done"], CultureInfo.InvariantCulture), meta, arrays);
     }
 }

@@ -1,13 +1,16 @@
 using CommandLine;
 using NoiseKD.Distillation;
+using NoiseKD.Distillation.PreDfkd;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
 
 namespace NoiseKD.Cli.Commands;
 
-[Verb("distill", HelpText = "Distill a teacher into a student without the teacher's data (Gaussian-noise KD with current-statistics BatchNorm).")]
+[Verb("distill", HelpText = "Distill a teacher into a student without the teacher's data (Gaussian-noise KD with current-statistics BatchNorm, or generative: PRE-DFKD and its ablations).")]
 public sealed class DistillCommand : CommonOptions, ICommand
 {
+    [Option("method", Default = "noise", HelpText = "noise (transfer-set KD), pre-dfkd (generator + VAE pseudo replay), dfad (generator, no replay) or replay-buffer:MB (generator + stored samples, at most MB MiB).")]
+    public string Method { get; set; } = "";
     [Option("teacher", Required = true, HelpText = "Teacher model file (from train or import).")] public string Teacher { get; set; } = "";
     [Option("student", Required = true, HelpText = "Student architecture (see train --model).")] public string Student { get; set; } = "";
     [Option("student-width", Default = 1f)] public float StudentWidth { get; set; }
@@ -20,7 +23,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
     public string PartialFrom { get; set; } = "";
     [Option("student-bn", Default = "current", HelpText = "Student BatchNorm statistics during training: current or running.")]
     public string StudentBn { get; set; } = "";
-    [Option("loss", Default = "soft-ce", HelpText = "kl:T, soft-ce (the paper's code, T=1) or l1.")] public string Loss { get; set; } = "";
+    [Option("loss", HelpText = "kl:T, soft-ce or l1 (default: soft-ce for noise, as that paper's code; l1 for the generative methods).")] public string? Loss { get; set; }
     [Option("optimizer", Default = "sgd")] public string Optimizer { get; set; } = "";
     [Option("lr", Default = 0.1f)] public float Lr { get; set; }
     [Option("momentum", Default = 0.9f)] public float Momentum { get; set; }
@@ -39,6 +42,15 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("balance-pool", HelpText = "Candidates drawn for balancing (default: 10 x N x classes).")] public int? BalancePool { get; set; }
     [Option("balance-missing", Default = "fill", HelpText = "Classes the teacher predicts too rarely: fill (top up with the most probable candidates) or skip.")]
     public string BalanceMissing { get; set; } = "";
+    [Option("generator-lr", Default = 0.02f, HelpText = "Generative methods: Adam learning rate of the generator.")] public float GeneratorLr { get; set; }
+    [Option("vae-lr", HelpText = "pre-dfkd: Adam learning rate of the VAE memory (default: generator-lr / 40).")] public float? VaeLr { get; set; }
+    [Option("novel-samples", HelpText = "Generative methods: generator samples per student update (default: --batch-size).")] public int? NovelSamples { get; set; }
+    [Option("replay-samples", HelpText = "pre-dfkd, replay-buffer: replayed samples per student update (default: half the novel samples).")] public int? ReplaySamples { get; set; }
+    [Option("latent-size", Default = 100, HelpText = "Generative methods: latent size of the generator and the VAE.")] public int LatentSize { get; set; }
+    [Option("generator-width", Default = 1f, HelpText = "Generative methods: width of the DAFL generator (1: 128 and 64 channels).")] public float GeneratorWidth { get; set; }
+    [Option("vae-width", Default = 0.5f, HelpText = "pre-dfkd: width of the VAE (its decoder is a DAFL generator of this width).")] public float VaeWidth { get; set; }
+    [Option("no-spectral-norm", Default = false, HelpText = "Generative methods: plain convolutions in the generator.")] public bool NoSpectralNorm { get; set; }
+    [Option("kd-iters", Default = 5, HelpText = "Generative methods: student updates per generator update (one step).")] public int KdIters { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
     [Option("out", Required = true)] public string Out { get; set; } = "";
     [Option("resume", Default = false)] public bool Resume { get; set; }
@@ -50,14 +62,26 @@ public sealed class DistillCommand : CommonOptions, ICommand
         var optimizer = new OptimizerConfig(Optimizer, Lr, Momentum, WeightDecay, Nesterov, Schedule);
         optimizer.Validate();
         if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
+        if (Method.ToLowerInvariant() != "noise") return RunGenerative(device, ReplayMethod.Parse(Method), optimizer);
         var options = new DistillOptions(Teacher, Student, Out, StudentWidth, StudentInit, Transfer,
-            Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), KdObjective.Parse(Loss), optimizer,
+            Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), KdObjective.Parse(Loss ?? "soft-ce"), optimizer,
             Epochs, Steps, BatchSize, EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
             Balance is int n ? BalanceOptions.Parse(n, BalancePool ?? 10 * n * 10, BalanceMissing) : null);
         var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
                           (summary.TryGetValue("acc_rs_adjusted", out var adj) ? $", RS re-estimated {adj:P2}" : "") +
                           $"; written to {Path.Combine(Out, "student.safetensors")}");
+        return 0;
+    }
+
+    int RunGenerative(Backends.IBackend device, ReplayMethod method, OptimizerConfig optimizer)
+    {
+        var options = new PreDfkdOptions(Teacher, Student, Out, method, StudentWidth, optimizer, KdObjective.Parse(Loss ?? "l1"), GeneratorLr, VaeLr,
+            NovelSamples, ReplaySamples, LatentSize, GeneratorWidth, VaeWidth, !NoSpectralNorm, KdIters, Epochs: Epochs, StepsPerEpoch: Steps,
+            BatchSize: BatchSize, EvalBatchSize: EvalBatchSize, Dataset: Dataset, DataRoot: DataRoot, TestLimit: TestLimit, Seed: Seed, Resume: Resume);
+        var summary = ConsoleProgress.Run(progress => new PreDfkdDistiller(options, progress, device).Run());
+        Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student ({method}): final {summary["accuracy"]:P2}, mean over epochs {summary["accuracy_mean"]:P2}, " +
+                          $"best {summary["accuracy_best"]:P2}; replay memory {summary["replay_bytes"]:N0} bytes; written to {Path.Combine(Out, "student.safetensors")}");
         return 0;
     }
 }

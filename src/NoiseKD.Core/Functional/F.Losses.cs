@@ -58,6 +58,18 @@ public static partial class F
     /// <summary>Mean squared error (torch.nn.functional.mse_loss).</summary>
     public static Tensor MseLoss(Tensor input, Tensor target) => Mean(Square(Sub(input, target)));
 
+    /// <summary>
+    /// Entropy of the batch-mean softmax, H(mean_i softmax(x_i)) = -sum_j p_j log p_j: DAFL's information
+    /// entropy term (Chen et al. 2019, Eq. 5), maximized so a generator's batch covers all classes evenly.
+    /// DAFL's code uses log10, i.e. this divided by ln 10.
+    /// </summary>
+    public static Tensor MeanSoftmaxEntropy(Tensor logits)
+    {
+        RequireRank(logits, 2, "mean_softmax_entropy logits");
+        var p = MeanOverBatch(Softmax(logits));
+        return Neg(Sum(Mul(p, Log(p))));
+    }
+
     static (Tensor P, Tensor LogP) TeacherDistribution(Tensor student, Tensor teacher, float temperature, string op)
     {
         RequireRank(student, 2, op + " student logits");

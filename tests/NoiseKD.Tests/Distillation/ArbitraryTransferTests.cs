@@ -7,6 +7,7 @@ using Xunit;
 
 namespace NoiseKD.Tests.Distillation;
 
+[Collection(SeededRunsCollection.Name)]
 public class ArbitraryTransferTests
 {
     [Theory]

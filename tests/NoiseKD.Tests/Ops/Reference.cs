@@ -11,7 +11,7 @@ namespace NoiseKD.Tests.Ops;
 /// Nothing here calls the code under test, so a shared mistake cannot hide. The elementwise
 /// functions and the row softmax forward are the primitive tests' (<see cref="PrimitiveReference"/>).
 /// </summary>
-public static class Reference
+public static partial class Reference
 {
     // ---- conv2d ---------------------------------------------------------------------------------
 

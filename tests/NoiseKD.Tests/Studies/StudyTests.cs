@@ -4,6 +4,7 @@ using Xunit;
 
 namespace NoiseKD.Tests.Studies;
 
+[Collection(SeededRunsCollection.Name)]
 public class StudyTests
 {
     [Fact]

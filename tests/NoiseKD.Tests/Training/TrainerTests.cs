@@ -7,6 +7,7 @@ using Xunit;
 namespace NoiseKD.Tests.Training;
 
 /// <summary>End to end on a tiny synthetic Fashion-MNIST-format dataset written by the test.</summary>
+[Collection(SeededRunsCollection.Name)]
 public class TrainerTests
 {
     static TrainOptions Options(TempDir dir, int epochs, bool resume = false) =>
@@ -30,18 +31,6 @@ public class TrainerTests
         Assert.Equal(3, new MetricsLog(dir.File("run/metrics.jsonl")).ReadAll().Count);
     }
 
-    /// <summary>Stands in for a crash: throws once the given epoch's checkpoint is on disk.</summary>
-    sealed class CrashAfter(int epoch) : IProgress
-    {
-        public void EpochStarted(int e, int epochs, int batches) { }
-        public void BatchDone(int batch, double loss, double accuracy, double imagesPerSecond) { }
-        public void Message(string text) { }
-        public void EpochDone(IReadOnlyDictionary<string, object> metrics)
-        {
-            if ((int)metrics["epoch"] == epoch) throw new OperationCanceledException("simulated crash");
-        }
-    }
-
     [Fact]
     public void ResumeAfterACrashMatchesAnUninterruptedRun()
     {
@@ -50,7 +39,7 @@ public class TrainerTests
         SyntheticFashionMnist.Write(a.Path, 128, 64);
         SyntheticFashionMnist.Write(b.Path, 128, 64);
         new Trainer(Options(a, 3)).Run();
-        Assert.Throws<OperationCanceledException>(() => new Trainer(Options(b, 3), new CrashAfter(1)).Run());
+        Assert.Throws<OperationCanceledException>(() => new Trainer(Options(b, 3), new CrashAfterEpoch(1)).Run());
         Assert.Single(new MetricsLog(b.File("run/metrics.jsonl")).ReadAll());
         new Trainer(Options(b, 3, resume: true)).Run();
 
