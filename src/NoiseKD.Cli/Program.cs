@@ -22,7 +22,7 @@ public static class Program
             s.CaseInsensitiveEnumValues = true;
             s.AutoVersion = false;
         });
-        var result = parser.ParseArguments<TrainCommand, EvalCommand, DistillCommand, BenchCommand, QuickstartCommand>(args);
+        var result = parser.ParseArguments<TrainCommand, EvalCommand, DistillCommand, BenchCommand, QuickstartCommand, DevicesCommand, CheckCommand>(args);
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;

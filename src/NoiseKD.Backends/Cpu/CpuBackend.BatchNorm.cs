@@ -1,4 +1,5 @@
 using System.Numerics;
+using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.Cpu;
 
@@ -85,14 +86,6 @@ public sealed unsafe partial class CpuBackend
                 ZipSpan(px + offset, pdy + offset, pdx + offset, 0, hw, gradient, accumulateDx);
             }
         });
-    }
-
-    static void CheckChannelParameters(int channels, DeviceBuffer mean, DeviceBuffer variance, DeviceBuffer? gamma, DeviceBuffer? beta)
-    {
-        CheckRange(mean, 0, channels);
-        CheckRange(variance, 0, channels);
-        if (gamma != null) CheckRange(gamma, 0, channels);
-        if (beta != null) CheckRange(beta, 0, channels);
     }
 }
 

@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 // One optimizer step for one parameter tensor, in the order of operations of torch.optim (1.13,
@@ -9,11 +11,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckRange(param, 0, count);
         CheckRange(grad, 0, count);
-        if (momentum != 0f)
-        {
-            if (momentumBuffer == null) throw new ArgumentNullException(nameof(momentumBuffer), "SGD with momentum needs a momentum buffer.");
-            CheckRange(momentumBuffer, 0, count);
-        }
+        CheckSgdMomentum(momentumBuffer, momentum, count);
         float* p = P(param), g = P(grad), buf = P(momentumBuffer, allowNull: true);
         CpuParallel.ForRange(count, 6, (start, end) =>
         {
