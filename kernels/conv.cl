@@ -130,21 +130,21 @@ KERNEL void depthwise_backward_data(GLOBAL const float* dy, GLOBAL const float* 
 KERNEL void depthwise_backward_weight(GLOBAL const float* x, GLOBAL const float* dy, GLOBAL float* dw, int n,
                                       CONV_GEOMETRY, int accumulate)
 {
-    LOCAL float scratch[REDUCE_GROUP];
+    LOCAL acc_t scratch[REDUCE_GROUP];
     int tap = (int)GROUP_ID(0), c = (int)GROUP_ID(1), ki = tap / kw, kj = tap % kw, outHW = outH * outW;
-    float sum = 0.0f;
+    acc_t sum = 0.0f;
     for (i64 k = LOCAL_ID(0); k < (i64)n * outHW; k += LOCAL_SIZE(0))
     {
         int image = (int)(k / outHW), pixel = (int)(k % outHW), oh = pixel / outW, ow = pixel % outW;
         int ih = oh * sh - ph + ki, iw = ow * sw - pw + kj;
         if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
         i64 plane = (i64)image * cin + c;
-        sum += dy[plane * outHW + pixel] * x[(plane * h + ih) * w + iw];
+        sum += (acc_t)dy[plane * outHW + pixel] * x[(plane * h + ih) * w + iw];
     }
     sum = group_sum(scratch, sum);
     if (LOCAL_ID(0) == 0)
     {
         i64 at = (i64)c * kh * kw + tap;
-        dw[at] = accumulate ? dw[at] + sum : sum;
+        dw[at] = (float)(accumulate ? dw[at] + sum : sum);
     }
 }

@@ -2,8 +2,9 @@
  * portability.h: the few spellings that differ between OpenCL C 1.2 and CUDA C++ (NVRTC), so every
  * kernel in this folder is written once and compiled for both (CLBlast's approach). Kernels use only
  * these macros for qualifiers, work-item indices, barriers and math; no generic address space, no
- * sub-groups, no atomics, no double (reductions are float, in a fixed two-stage order, so results do
- * not depend on scheduling).
+ * sub-groups, no atomics. Sums accumulate in acc_t: double where the device has it (CUDA always,
+ * OpenCL with cl_khr_fp64), as the CPU reference does, else float; reductions run in a fixed
+ * two-stage order, so results never depend on scheduling.
  *
  * Launch convention: a kernel's work-group size is its LOCAL_SIZE; reductions assume a power-of-two
  * work-group of REDUCE_GROUP items in dimension 0 (the host launches them so).
@@ -18,6 +19,7 @@
 typedef long long i64;
 typedef unsigned long long u64;
 typedef unsigned int u32;
+typedef double acc_t;
 #define U64(x) x##ULL
 
 #define KERNEL extern "C" __global__
@@ -56,6 +58,12 @@ typedef long i64;
 typedef ulong u64;
 typedef uint u32;
 #define U64(x) x##UL
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double acc_t;
+#else
+typedef float acc_t;
+#endif
 
 #define KERNEL __kernel
 #define DEVICE static inline
@@ -86,7 +94,7 @@ typedef uint u32;
 #define FOR_EACH(i, n) for (i64 i = GLOBAL_ID(0); i < (n); i += GLOBAL_SIZE(0))
 
 /* Sum of v over the work-group (dimension 0, power-of-two size); every item gets the total. */
-DEVICE float group_sum(LOCAL_PTR float* scratch, float v)
+DEVICE acc_t group_sum(LOCAL_PTR acc_t* scratch, acc_t v)
 {
     int id = LOCAL_ID(0);
     scratch[id] = v;
@@ -96,7 +104,7 @@ DEVICE float group_sum(LOCAL_PTR float* scratch, float v)
         if (id < step) scratch[id] += scratch[id + step];
         BARRIER();
     }
-    float total = scratch[0];
+    acc_t total = scratch[0];
     BARRIER();
     return total;
 }

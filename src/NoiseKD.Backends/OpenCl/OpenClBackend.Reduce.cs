@@ -37,17 +37,26 @@ public sealed partial class OpenClBackend
     }
 
     /// <summary>
-    /// result[offset + c] (+)= scale * the sum over n and hw of term(a, b, mean[c]) at [n, c, hw]. Each
-    /// channel is cut into a number of chunks that depends only on N*HW, and the chunks are added in
-    /// order, so the rounding never depends on scheduling.
+    /// result[offset + c] (+)= the sum over n and hw of term(a, b, mean[c]) at [n, c, hw], divided by
+    /// <paramref name="divisor"/>.
     /// </summary>
     void ChannelReduce(Term term, DeviceBuffer a, DeviceBuffer? b, DeviceBuffer? mean, int n, int channels, int hw,
-                       float scale, DeviceBuffer result, long offset, bool accumulate)
+                       float divisor, DeviceBuffer result, long offset, bool accumulate)
     {
-        long count = (long)n * hw;
-        int chunks = (int)Math.Clamp(count / ChunkElements, 1, MaxChunks);
-        using var partials = Allocate((long)channels * chunks);
+        using var partials = ChannelPartials(term, a, b, mean, n, channels, hw, out int chunks);
+        Run("channel_finish", Grid.Elements(channels), [Of(partials), chunks, channels, divisor, Of(result), offset, accumulate]);
+    }
+
+    /// <summary>
+    /// The first stage of a channel sum: <paramref name="chunks"/> partial sums per channel (acc_t, so two
+    /// floats of room each). The chunk count depends only on N*HW and the chunks are added in order, so the
+    /// rounding never depends on scheduling.
+    /// </summary>
+    DeviceBuffer ChannelPartials(Term term, DeviceBuffer a, DeviceBuffer? b, DeviceBuffer? mean, int n, int channels, int hw, out int chunks)
+    {
+        chunks = (int)Math.Clamp((long)n * hw / ChunkElements, 1, MaxChunks);
+        var partials = Allocate(2L * channels * chunks);
         Run("channel_partials", Grid.Groups(chunks, channels), [(int)term, Of(a), Of(b), Of(mean), n, channels, hw, chunks, Of(partials)]);
-        Run("channel_finish", Grid.Elements(channels), [Of(partials), chunks, channels, scale, Of(result), offset, accumulate]);
+        return partials;
     }
 }
