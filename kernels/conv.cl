@@ -10,22 +10,22 @@
 /* The geometry every kernel here takes, in this order (ConvGeometry on the host). */
 #define CONV_GEOMETRY int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int outH, int outW
 
-/* col[tap, image*outHW + pixel] for channels [c0, c0 + cinG) of images [n0, n0 + images).
- * Launch 2-d: dimension 0 walks columns, dimension 1 taps. */
-KERNEL void im2col(GLOBAL const float* x, int n0, int images, int c0, int cinG, CONV_GEOMETRY, GLOBAL float* col)
+/* col[tap, image*outHW + pixel] for channels [c0, c0 + cinG) of images [n0, n0 + images), or its
+ * transpose col[image*outHW + pixel, tap] (the weight gradient reads it so: dW = dy * colT keeps both
+ * GEMM operands walking K contiguously). Launch 2-d: dimension 0 walks columns, dimension 1 taps. */
+KERNEL void im2col(GLOBAL const float* x, int n0, int images, int c0, int cinG, CONV_GEOMETRY, GLOBAL float* col, int transposed)
 {
-    int outHW = outH * outW, taps = cinG * kh * kw;
-    i64 cols = (i64)images * outHW;
-    for (i64 t = GLOBAL_ID(1); t < taps; t += GLOBAL_SIZE(1))
+    int outHW = outH * outW, taps = cinG * kh * kw, cols = images * outHW;
+    for (int t = (int)GLOBAL_ID(1); t < taps; t += (int)GLOBAL_SIZE(1))
     {
-        int ch = (int)(t / (kh * kw)), r = (int)(t % (kh * kw)), ki = r / kw, kj = r % kw;
-        for (i64 j = GLOBAL_ID(0); j < cols; j += GLOBAL_SIZE(0))
+        int ch = t / (kh * kw), r = t - ch * kh * kw, ki = r / kw, kj = r - ki * kw;
+        for (int j = (int)GLOBAL_ID(0); j < cols; j += (int)GLOBAL_SIZE(0))
         {
-            int image = (int)(j / outHW), pixel = (int)(j % outHW), oh = pixel / outW, ow = pixel % outW;
+            int image = j / outHW, pixel = j - image * outHW, oh = pixel / outW, ow = pixel - oh * outW;
             int ih = oh * sh - ph + ki, iw = ow * sw - pw + kj;
             float v = 0.0f;
             if (ih >= 0 && ih < h && iw >= 0 && iw < w) v = x[(((i64)(n0 + image) * cin + c0 + ch) * h + ih) * w + iw];
-            col[t * cols + j] = v;
+            col[transposed ? (i64)j * taps + t : (i64)t * cols + j] = v;
         }
     }
 }

@@ -37,14 +37,17 @@ internal readonly struct KernelArg
 /// An NDRange: global and local sizes in up to two dimensions. Grid-stride kernels (FOR_EACH) accept
 /// any size, so <see cref="Elements"/> caps the item count; work-group kernels get exact multiples.
 /// </summary>
-internal readonly record struct Grid(long Global0, long Global1, int Local0, int Local1)
+internal readonly record struct Grid(long Global0, long Global1, int Local0, int Local1, long Groups2 = 1)
 {
     /// <summary>Work-items per group of the 1-d grid-stride kernels and the reductions (REDUCE_GROUP in portability.h).</summary>
     public const int Group = 256;
     /// <summary>Beyond this many items a grid-stride loop gives each item several elements instead.</summary>
     const long MaxItems = 1L << 20;
 
-    public bool IsEmpty => Global0 == 0 || Global1 == 0;
+    public bool IsEmpty => Global0 == 0 || Global1 == 0 || Groups2 == 0;
+
+    /// <summary>Work-groups in all, the parallelism a driver can spread over its compute units.</summary>
+    public long GroupCount => Global0 / Local0 * (Global1 / Local1) * Groups2;
 
     public static Grid Elements(long count) => new(RoundUp(Math.Min(count, MaxItems), Group), 1, Group, 1);
 
@@ -58,6 +61,9 @@ internal readonly record struct Grid(long Global0, long Global1, int Local0, int
 
     /// <summary>groups0 x groups1 work-groups of <see cref="Group"/> items in dimension 0 (the reductions).</summary>
     public static Grid Groups(long groups0, long groups1) => new(groups0 * Group, groups1, Group, 1);
+
+    /// <summary>One item per block: items0 (rounded up to whole groups of <paramref name="local"/>) x items1.</summary>
+    public static Grid Blocks(long items0, long items1, int local) => new(RoundUp(items0, local), items1, local, 1);
 
     /// <summary>tiles0 x tiles1 work-groups of side x side items (the GEMM).</summary>
     public static Grid Tiles(long tiles0, long tiles1, int side) => new(tiles0 * side, tiles1 * side, side, side);

@@ -8,7 +8,7 @@ namespace NoiseKD.Backends.OpenCl;
 /// im2col columns, per group, on chunks of images as large as <see cref="ColumnBudget"/> allows:
 ///   forward          y_g      = W_g   * col            (CoutG x cols)
 ///   backward data    dcol     = W_g^T * dy_g, dx (+)= col2im(dcol)
-///   backward weight  dW_g    (+)= dy_g  * col^T
+///   backward weight  dW_g    (+)= dy_g  * colT        (im2col written transposed)
 /// where dy_g / y_g of several images is the channel-major gather of their planes (one image reads
 /// NCHW in place). The same plan as Cpu/GemmConv.cs, without its per-thread image ranges.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed partial class OpenClBackend
             int images = Math.Min(chunk, g.N - n0), cols = images * outHW;
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                Im2Col(g, x, n0, images, grp, col);
+                Im2Col(g, x, n0, images, grp, col, transposed: false);
                 long wOffset = (long)grp * g.CoutPerGroup * taps;
                 if (images == 1)
                     Gemm(false, false, g.CoutPerGroup, cols, taps, 1f, weight, wOffset, taps, col, 0, cols, 0f, y,
@@ -90,9 +90,9 @@ public sealed partial class OpenClBackend
             float beta = n0 == 0 && !accumulate ? 0f : 1f;
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                Im2Col(g, x, n0, images, grp, col);
+                Im2Col(g, x, n0, images, grp, col, transposed: true);
                 var (dyg, dyOffset) = DyColumns(g, dy, dyCat, n0, images, grp);
-                Gemm(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, dyOffset, images == 1 ? outHW : cols, col, 0, cols, beta,
+                Gemm(false, false, g.CoutPerGroup, taps, cols, 1f, dyg, dyOffset, images == 1 ? outHW : cols, col, 0, taps, beta,
                      dweight, (long)grp * g.CoutPerGroup * taps, taps);
             }
         }
@@ -107,9 +107,9 @@ public sealed partial class OpenClBackend
     static KernelArg[] Geometry(in ConvGeometry g)
         => [g.Cin, g.H, g.W, g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.OutH, g.OutW];
 
-    void Im2Col(in ConvGeometry g, DeviceBuffer x, int n0, int images, int grp, DeviceBuffer col)
+    void Im2Col(in ConvGeometry g, DeviceBuffer x, int n0, int images, int grp, DeviceBuffer col, bool transposed)
         => Run("im2col", Grid.Plane((long)images * g.OutH * g.OutW, Taps(g)),
-               [Of(x), n0, images, grp * g.CinPerGroup, g.CinPerGroup, .. Geometry(g), Of(col)]);
+               [Of(x), n0, images, grp * g.CinPerGroup, g.CinPerGroup, .. Geometry(g), Of(col), transposed]);
 
     void ChannelMajor(DeviceBuffer nchw, DeviceBuffer matrix, int n0, int images, int totalChannels, int c0, int channels, int plane, bool toMatrix)
         => Run("channel_major", Grid.Elements((long)images * channels * plane),

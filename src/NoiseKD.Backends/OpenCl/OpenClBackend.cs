@@ -35,6 +35,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
             _program = ProgramCache.Build(_context, device, KernelSource.Program, BuildOptions, out bool fromCache);
             ProgramFromCache = fromCache;
             CreateKernels();
+            TiledGemm = device.Type != "CPU";
         }
         catch
         {
@@ -199,8 +200,8 @@ public sealed unsafe partial class OpenClBackend : IBackend
     {
         if (grid.IsEmpty) return;
         if (!_kernels.TryGetValue(name, out nint kernel)) throw new InvalidOperationException($"no kernel '{name}' in kernels/*.cl");
-        nuint* global = stackalloc nuint[2] { (nuint)grid.Global0, (nuint)grid.Global1 };
-        nuint* local = stackalloc nuint[2] { (nuint)grid.Local0, (nuint)grid.Local1 };
+        nuint* global = stackalloc nuint[3] { (nuint)grid.Global0, (nuint)grid.Global1, (nuint)grid.Groups2 };
+        nuint* local = stackalloc nuint[3] { (nuint)grid.Local0, (nuint)grid.Local1, 1 };
         lock (_launchLock)
         {
             fixed (KernelArg* a = args)
@@ -209,7 +210,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                     int status = ClNative.clSetKernelArg(kernel, (uint)i, (nuint)a[i].Size, &a[i]);
                     if (status != 0) throw new ClException($"clSetKernelArg({name}, {i})", status);
                 }
-            int launched = ClNative.clEnqueueNDRangeKernel(_queue, kernel, 2, null, global, local, 0, null, null);
+            int launched = ClNative.clEnqueueNDRangeKernel(_queue, kernel, 3, null, global, local, 0, null, null);
             if (launched != 0) throw new ClException($"clEnqueueNDRangeKernel({name}, {grid})", launched);
         }
     }
