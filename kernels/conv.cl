@@ -10,6 +10,14 @@
 /* The geometry every kernel here takes, in this order (ConvGeometry on the host). */
 #define CONV_GEOMETRY int cin, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int outH, int outW
 
+/* The output index o of one axis that reads input i through tap k (o*stride - pad + k = i), or -1 when
+ * no output does (the gathers of the backward passes walk taps and ask this). */
+DEVICE int output_of(int i, int pad, int k, int stride, int outSize)
+{
+    int o = i + pad - k;
+    return o < 0 || o % stride != 0 || o / stride >= outSize ? -1 : o / stride;
+}
+
 /* col[tap, image*outHW + pixel] for channels [c0, c0 + cinG) of images [n0, n0 + images), or its
  * transpose col[image*outHW + pixel, tap] (the weight gradient reads it so: dW = dy * colT keeps both
  * GEMM operands walking K contiguously). Launch 2-d: dimension 0 walks columns, dimension 1 taps. */
@@ -43,13 +51,11 @@ KERNEL void col2im(GLOBAL const float* col, int n0, int images, int c0, int cinG
         float sum = 0.0f;
         for (int ki = 0; ki < kh; ki++)
         {
-            int y = ih + ph - ki;
-            if (y < 0 || y % sh != 0 || y / sh >= outH) continue;
-            for (int kj = 0; kj < kw; kj++)
+            int oh = output_of(ih, ph, ki, sh, outH);
+            for (int kj = 0; kj < kw && oh >= 0; kj++)
             {
-                int x = iw + pw - kj;
-                if (x < 0 || x % sw != 0 || x / sw >= outW) continue;
-                sum += col[((i64)(ch * kh + ki) * kw + kj) * cols + (i64)image * outHW + (y / sh) * outW + x / sw];
+                int ow = output_of(iw, pw, kj, sw, outW);
+                if (ow >= 0) sum += col[((i64)(ch * kh + ki) * kw + kj) * cols + (i64)image * outHW + oh * outW + ow];
             }
         }
         i64 at = (((i64)(n0 + image) * cin + c0 + ch) * h + ih) * w + iw;
@@ -112,13 +118,11 @@ KERNEL void depthwise_backward_data(GLOBAL const float* dy, GLOBAL const float* 
         float sum = 0.0f;
         for (int ki = 0; ki < kh; ki++)
         {
-            int y = ih + ph - ki;
-            if (y < 0 || y % sh != 0 || y / sh >= outH) continue;
-            for (int kj = 0; kj < kw; kj++)
+            int oh = output_of(ih, ph, ki, sh, outH);
+            for (int kj = 0; kj < kw && oh >= 0; kj++)
             {
-                int x = iw + pw - kj;
-                if (x < 0 || x % sw != 0 || x / sw >= outW) continue;
-                sum += wt[(c * kh + ki) * kw + kj] * dy[(plane * outH + y / sh) * outW + x / sw];
+                int ow = output_of(iw, pw, kj, sw, outW);
+                if (ow >= 0) sum += wt[(c * kh + ki) * kw + kj] * dy[(plane * outH + oh) * outW + ow];
             }
         }
         dx[e] = accumulate ? dx[e] + sum : sum;

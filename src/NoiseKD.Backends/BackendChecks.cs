@@ -13,6 +13,12 @@ internal static class BackendChecks
             throw new ArgumentOutOfRangeException(nameof(offset), $"range [{offset}, {offset + count}) outside a buffer of {b.Length}");
     }
 
+    /// <summary>Each buffer holds at least <paramref name="count"/> elements from offset 0.</summary>
+    public static void CheckRanges(long count, params ReadOnlySpan<DeviceBuffer> buffers)
+    {
+        foreach (var buffer in buffers) CheckRange(buffer, 0, count);
+    }
+
     /// <summary>Checks a Gemm call; false when there is nothing to compute (m or n is 0).</summary>
     public static bool CheckGemm(bool transposeA, bool transposeB, int m, int n, int k,
                                  DeviceBuffer a, long aOffset, int lda, DeviceBuffer b, long bOffset, int ldb,
@@ -56,6 +62,35 @@ internal static class BackendChecks
         CheckRange(variance, 0, channels);
         if (gamma != null) CheckRange(gamma, 0, channels);
         if (beta != null) CheckRange(beta, 0, channels);
+    }
+
+    /// <summary>Checks a CopyBlocks call; false when there is nothing to copy.</summary>
+    public static bool CheckBlocks(DeviceBuffer source, long sourceOffset, long sourceStride,
+                                   DeviceBuffer destination, long destinationOffset, long destinationStride, long rows, long rowLength)
+    {
+        if (rows == 0 || rowLength == 0) return false;
+        CheckRange(source, sourceOffset + (rows - 1) * sourceStride, rowLength);
+        CheckRange(destination, destinationOffset + (rows - 1) * destinationStride, rowLength);
+        return true;
+    }
+
+    public static void CheckBatchNormForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
+                                             DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer y)
+    {
+        CheckRanges((long)n * channels * hw, x, y);
+        CheckChannelParameters(channels, mean, variance, gamma, beta);
+    }
+
+    public static void CheckBatchNormBackward(DeviceBuffer x, DeviceBuffer dy, int n, int channels, int hw, DeviceBuffer mean,
+                                              DeviceBuffer variance, DeviceBuffer? gamma, DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta)
+    {
+        long length = (long)n * channels * hw;
+        CheckRange(x, 0, length);
+        CheckRange(dy, 0, length);
+        CheckRange(dx, 0, length);
+        CheckChannelParameters(channels, mean, variance, gamma, null);
+        if (dgamma != null) CheckRange(dgamma, 0, channels);
+        if (dbeta != null) CheckRange(dbeta, 0, channels);
     }
 
     public static void CheckPool(in PoolGeometry g, DeviceBuffer input, DeviceBuffer output)

@@ -58,9 +58,7 @@ public sealed unsafe partial class CpuBackend : IBackend
                            DeviceBuffer destination, long destinationOffset, long destinationStride,
                            long rows, long rowLength)
     {
-        if (rows == 0 || rowLength == 0) return;
-        CheckRange(source, sourceOffset + (rows - 1) * sourceStride, rowLength);
-        CheckRange(destination, destinationOffset + (rows - 1) * destinationStride, rowLength);
+        if (!CheckBlocks(source, sourceOffset, sourceStride, destination, destinationOffset, destinationStride, rows, rowLength)) return;
         float* s = P(source) + sourceOffset, d = P(destination) + destinationOffset;
         CpuParallel.ForRange(rows, rowLength, (r0, r1) =>
         {

@@ -5,21 +5,25 @@ namespace NoiseKD.Backends.OpenCl;
 /// <summary>Typed reads of clGet*Info properties (strings are NUL-terminated bytes of unknown length).</summary>
 internal static unsafe class ClQuery
 {
+    /// <summary>A clGet*Info call: (size, value, sizeRet) -> status, for one object and property.</summary>
+    delegate int InfoCall(nuint size, void* value, nuint* sizeRet);
+
     public static string PlatformString(nint platform, uint param)
-    {
-        nuint size;
-        ClException.Check(ClNative.clGetPlatformInfo(platform, param, 0, null, &size), "clGetPlatformInfo");
-        var bytes = new byte[(int)size];
-        fixed (byte* p = bytes) ClException.Check(ClNative.clGetPlatformInfo(platform, param, size, p, null), "clGetPlatformInfo");
-        return Text(bytes);
-    }
+        => String((size, value, sizeRet) => ClNative.clGetPlatformInfo(platform, param, size, value, sizeRet), "clGetPlatformInfo");
 
     public static string DeviceString(nint device, uint param)
+        => String((size, value, sizeRet) => ClNative.clGetDeviceInfo(device, param, size, value, sizeRet), "clGetDeviceInfo");
+
+    public static string KernelName(nint kernel)
+        => String((size, value, sizeRet) => ClNative.clGetKernelInfo(kernel, ClNative.KernelFunctionName, size, value, sizeRet), "clGetKernelInfo");
+
+    /// <summary>Asks for the length, then the bytes.</summary>
+    static string String(InfoCall call, string name)
     {
         nuint size;
-        ClException.Check(ClNative.clGetDeviceInfo(device, param, 0, null, &size), "clGetDeviceInfo");
+        ClException.Check(call(0, null, &size), name);
         var bytes = new byte[(int)size];
-        fixed (byte* p = bytes) ClException.Check(ClNative.clGetDeviceInfo(device, param, size, p, null), "clGetDeviceInfo");
+        fixed (byte* p = bytes) ClException.Check(call(size, p, null), name);
         return Text(bytes);
     }
 
@@ -33,20 +37,15 @@ internal static unsafe class ClQuery
 
     public static string BuildLog(nint program, nint device)
     {
-        nuint size;
-        if (ClNative.clGetProgramBuildInfo(program, device, ClNative.ProgramBuildLog, 0, null, &size) != 0) return "(no build log)";
-        var bytes = new byte[(int)size];
-        fixed (byte* p = bytes) ClNative.clGetProgramBuildInfo(program, device, ClNative.ProgramBuildLog, size, p, null);
-        return Text(bytes);
-    }
-
-    public static string KernelName(nint kernel)
-    {
-        nuint size;
-        ClException.Check(ClNative.clGetKernelInfo(kernel, ClNative.KernelFunctionName, 0, null, &size), "clGetKernelInfo");
-        var bytes = new byte[(int)size];
-        fixed (byte* p = bytes) ClException.Check(ClNative.clGetKernelInfo(kernel, ClNative.KernelFunctionName, size, p, null), "clGetKernelInfo");
-        return Text(bytes);
+        try
+        {
+            return String((size, value, sizeRet) => ClNative.clGetProgramBuildInfo(program, device, ClNative.ProgramBuildLog, size, value, sizeRet),
+                          "clGetProgramBuildInfo");
+        }
+        catch (ClException e)
+        {
+            return $"(no build log: {e.Message})";
+        }
     }
 
     static string Text(byte[] bytes)

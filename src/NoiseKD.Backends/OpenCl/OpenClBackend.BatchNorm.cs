@@ -20,10 +20,8 @@ public sealed partial class OpenClBackend
     public void BatchNormForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
                                  float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer y)
     {
+        CheckBatchNormForward(x, n, channels, hw, mean, variance, gamma, beta, y);
         long total = (long)n * channels * hw;
-        CheckRange(x, 0, total);
-        CheckRange(y, 0, total);
-        CheckChannelParameters(channels, mean, variance, gamma, beta);
         using var scale = Allocate(channels);
         Run("batchnorm_scale", Grid.Elements(channels), [Of(variance), eps, Of(gamma), channels, Of(scale)]);
         Run("batchnorm_forward", Grid.Elements(total), [Of(x), total, channels, hw, Of(mean), Of(scale), Of(beta), Of(y)]);
@@ -34,13 +32,8 @@ public sealed partial class OpenClBackend
                                   bool batchStatistics, DeviceBuffer dx, bool accumulateDx,
                                   DeviceBuffer? dgamma, DeviceBuffer? dbeta)
     {
+        CheckBatchNormBackward(x, dy, n, channels, hw, mean, variance, gamma, dx, dgamma, dbeta);
         long total = (long)n * channels * hw;
-        CheckRange(x, 0, total);
-        CheckRange(dy, 0, total);
-        CheckRange(dx, 0, total);
-        CheckChannelParameters(channels, mean, variance, gamma, null);
-        if (dgamma != null) CheckRange(dgamma, 0, channels);
-        if (dbeta != null) CheckRange(dbeta, 0, channels);
         bool needSums = batchStatistics || dgamma != null || dbeta != null;
         int chunks = 0;
         using var sumDy = needSums ? ChannelPartials(Term.Plain, dy, null, null, n, channels, hw, out chunks) : null;

@@ -25,26 +25,27 @@ public sealed partial class OpenClBackend
             Run("depthwise_forward", Grid.Elements(g.OutputLength), [Of(x), Of(weight), Of(y), g.N, .. Geometry(g)]);
             return;
         }
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g);
-        using var col = Allocate((long)taps * chunk * outHW);
-        using var outCat = Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
-        for (int n0 = 0; n0 < g.N; n0 += chunk)
+        GemmForward(g, x, weight, y);
+    }
+
+    /// <summary>The im2col + SGEMM paths take the geometry by value, so the chunk bodies can capture it.</summary>
+    void GemmForward(ConvGeometry g, DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y)
+    {
+        int outHW = g.OutH * g.OutW, taps = Taps(g);
+        ForEachChunk(g, (n0, images, grp, col, matrix) =>
         {
-            int images = Math.Min(chunk, g.N - n0), cols = images * outHW;
-            for (int grp = 0; grp < g.Groups; grp++)
+            int cols = images * outHW;
+            Im2Col(g, x, n0, images, grp, col, transposed: false);
+            long wOffset = (long)grp * g.CoutPerGroup * taps;
+            if (images == 1)
+                Gemm(false, false, g.CoutPerGroup, cols, taps, 1f, weight, wOffset, taps, col, 0, cols, 0f, y,
+                     ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW, outHW);
+            else
             {
-                Im2Col(g, x, n0, images, grp, col, transposed: false);
-                long wOffset = (long)grp * g.CoutPerGroup * taps;
-                if (images == 1)
-                    Gemm(false, false, g.CoutPerGroup, cols, taps, 1f, weight, wOffset, taps, col, 0, cols, 0f, y,
-                         ((long)n0 * g.Cout + grp * g.CoutPerGroup) * outHW, outHW);
-                else
-                {
-                    Gemm(false, false, g.CoutPerGroup, cols, taps, 1f, weight, wOffset, taps, col, 0, cols, 0f, outCat, 0, cols);
-                    ChannelMajor(y, outCat, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW, toMatrix: false);
-                }
+                Gemm(false, false, g.CoutPerGroup, cols, taps, 1f, weight, wOffset, taps, col, 0, cols, 0f, matrix, 0, cols);
+                ChannelMajor(y, matrix, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, outHW, toMatrix: false);
             }
-        }
+        });
     }
 
     public void Conv2dBackwardData(in ConvGeometry g, DeviceBuffer dy, DeviceBuffer weight, DeviceBuffer dx, bool accumulate)
@@ -55,21 +56,21 @@ public sealed partial class OpenClBackend
             Run("depthwise_backward_data", Grid.Elements(g.InputLength), [Of(dy), Of(weight), Of(dx), g.N, .. Geometry(g), accumulate]);
             return;
         }
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g);
-        using var col = Allocate((long)taps * chunk * outHW);
-        using var dyCat = Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
-        for (int n0 = 0; n0 < g.N; n0 += chunk)
+        GemmBackwardData(g, dy, weight, dx, accumulate);
+    }
+
+    void GemmBackwardData(ConvGeometry g, DeviceBuffer dy, DeviceBuffer weight, DeviceBuffer dx, bool accumulate)
+    {
+        int outHW = g.OutH * g.OutW, taps = Taps(g);
+        ForEachChunk(g, (n0, images, grp, col, matrix) =>
         {
-            int images = Math.Min(chunk, g.N - n0), cols = images * outHW;
-            for (int grp = 0; grp < g.Groups; grp++)
-            {
-                var (dyg, dyOffset) = DyColumns(g, dy, dyCat, n0, images, grp);
-                Gemm(true, false, taps, cols, g.CoutPerGroup, 1f, weight, (long)grp * g.CoutPerGroup * taps, taps, dyg, dyOffset,
-                     images == 1 ? outHW : cols, 0f, col, 0, cols);
-                Run("col2im", Grid.Elements((long)images * g.CinPerGroup * g.H * g.W),
-                    [Of(col), n0, images, grp * g.CinPerGroup, g.CinPerGroup, .. Geometry(g), Of(dx), accumulate]);
-            }
-        }
+            int cols = images * outHW;
+            var (dyg, dyOffset) = DyColumns(g, dy, matrix, n0, images, grp);
+            Gemm(true, false, taps, cols, g.CoutPerGroup, 1f, weight, (long)grp * g.CoutPerGroup * taps, taps, dyg, dyOffset,
+                 images == 1 ? outHW : cols, 0f, col, 0, cols);
+            Run("col2im", Grid.Elements((long)images * g.CinPerGroup * g.H * g.W),
+                [Of(col), n0, images, grp * g.CinPerGroup, g.CinPerGroup, .. Geometry(g), Of(dx), accumulate]);
+        });
     }
 
     public void Conv2dBackwardWeight(in ConvGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dweight, bool accumulate)
@@ -80,22 +81,38 @@ public sealed partial class OpenClBackend
             Run("depthwise_backward_weight", Grid.Groups(g.KH * g.KW, g.Cin), [Of(x), Of(dy), Of(dweight), g.N, .. Geometry(g), accumulate]);
             return;
         }
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g);
-        using var col = Allocate((long)taps * chunk * outHW);
-        using var dyCat = Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
-        for (int n0 = 0; n0 < g.N; n0 += chunk)
+        GemmBackwardWeight(g, x, dy, dweight, accumulate);
+    }
+
+    void GemmBackwardWeight(ConvGeometry g, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dweight, bool accumulate)
+    {
+        int outHW = g.OutH * g.OutW, taps = Taps(g);
+        ForEachChunk(g, (n0, images, grp, col, matrix) =>
         {
-            int images = Math.Min(chunk, g.N - n0), cols = images * outHW;
+            int cols = images * outHW;
             // The first chunk overwrites dW unless the caller asked to accumulate.
             float beta = n0 == 0 && !accumulate ? 0f : 1f;
+            Im2Col(g, x, n0, images, grp, col, transposed: true);
+            var (dyg, dyOffset) = DyColumns(g, dy, matrix, n0, images, grp);
+            Gemm(false, false, g.CoutPerGroup, taps, cols, 1f, dyg, dyOffset, images == 1 ? outHW : cols, col, 0, taps, beta,
+                 dweight, (long)grp * g.CoutPerGroup * taps, taps);
+        });
+    }
+
+    delegate void ChunkBody(int n0, int images, int grp, DeviceBuffer col, DeviceBuffer matrix);
+
+    /// <summary>
+    /// Calls <paramref name="body"/> for every group of every chunk of images, with scratch for the chunk's
+    /// im2col columns and, when a chunk holds several images, for a CoutG x (images*OHW) channel-major matrix.
+    /// </summary>
+    void ForEachChunk(in ConvGeometry g, ChunkBody body)
+    {
+        int outHW = g.OutH * g.OutW, chunk = ImagesPerChunk(g);
+        using var col = Allocate((long)Taps(g) * chunk * outHW);
+        using var matrix = Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
+        for (int n0 = 0; n0 < g.N; n0 += chunk)
             for (int grp = 0; grp < g.Groups; grp++)
-            {
-                Im2Col(g, x, n0, images, grp, col, transposed: true);
-                var (dyg, dyOffset) = DyColumns(g, dy, dyCat, n0, images, grp);
-                Gemm(false, false, g.CoutPerGroup, taps, cols, 1f, dyg, dyOffset, images == 1 ? outHW : cols, col, 0, taps, beta,
-                     dweight, (long)grp * g.CoutPerGroup * taps, taps);
-            }
-        }
+                body(n0, Math.Min(chunk, g.N - n0), grp, col, matrix);
     }
 
     static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;

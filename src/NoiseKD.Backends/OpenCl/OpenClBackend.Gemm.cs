@@ -15,7 +15,7 @@ public sealed partial class OpenClBackend
     /// <summary>K is split only into slices at least this long (shorter ones cost more to add up than they save).</summary>
     const int MinSplitDepth = 256;
 
-    /// <summary>Whether Gemm runs the tiled local-memory kernel (default: on every device but CPUs).</summary>
+    /// <summary>Whether Gemm runs the tiled local-memory kernel (default: on every device but CPUs; see NOISEKD_OPENCL_GEMM).</summary>
     internal bool TiledGemm { get; set; }
 
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k,

@@ -35,7 +35,13 @@ public sealed unsafe partial class OpenClBackend : IBackend
             _program = ProgramCache.Build(_context, device, KernelSource.Program, BuildOptions, out bool fromCache);
             ProgramFromCache = fromCache;
             CreateKernels();
-            TiledGemm = device.Type != "CPU";
+            // NOISEKD_OPENCL_GEMM=tiled|strips overrides the choice by device type (for measuring both).
+            TiledGemm = Environment.GetEnvironmentVariable("NOISEKD_OPENCL_GEMM")?.ToLowerInvariant() switch
+            {
+                "tiled" => true,
+                "strips" => false,
+                _ => device.Type != "CPU",
+            };
         }
         catch
         {
@@ -173,9 +179,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                            DeviceBuffer destination, long destinationOffset, long destinationStride,
                            long rows, long rowLength)
     {
-        if (rows == 0 || rowLength == 0) return;
-        CheckRange(source, sourceOffset + (rows - 1) * sourceStride, rowLength);
-        CheckRange(destination, destinationOffset + (rows - 1) * destinationStride, rowLength);
+        if (!CheckBlocks(source, sourceOffset, sourceStride, destination, destinationOffset, destinationStride, rows, rowLength)) return;
         bool contiguous = rows == 1 || (sourceStride == rowLength && destinationStride == rowLength);
         if (contiguous && !ReferenceEquals(source, destination))
         {
