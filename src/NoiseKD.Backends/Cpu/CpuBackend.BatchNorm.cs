@@ -1,4 +1,5 @@
 using System.Numerics;
+using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.Cpu;
 
@@ -26,10 +27,7 @@ public sealed unsafe partial class CpuBackend
     public void BatchNormForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
                                  float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer y)
     {
-        long length = (long)n * channels * hw;
-        CheckRange(x, 0, length);
-        CheckRange(y, 0, length);
-        CheckChannelParameters(channels, mean, variance, gamma, beta);
+        CheckBatchNormForward(x, n, channels, hw, mean, variance, gamma, beta, y);
         float* px = P(x), py = P(y), pm = P(mean), pv = P(variance);
         float* pg = P(gamma, allowNull: true), pb = P(beta, allowNull: true);
         CpuParallel.For(n * channels, 2.0 * hw, plane =>
@@ -49,13 +47,7 @@ public sealed unsafe partial class CpuBackend
                                   bool batchStatistics, DeviceBuffer dx, bool accumulateDx,
                                   DeviceBuffer? dgamma, DeviceBuffer? dbeta)
     {
-        long length = (long)n * channels * hw;
-        CheckRange(x, 0, length);
-        CheckRange(dy, 0, length);
-        CheckRange(dx, 0, length);
-        CheckChannelParameters(channels, mean, variance, gamma, null);
-        if (dgamma != null) CheckRange(dgamma, 0, channels);
-        if (dbeta != null) CheckRange(dbeta, 0, channels);
+        CheckBatchNormBackward(x, dy, n, channels, hw, mean, variance, gamma, dx, dgamma, dbeta);
         float* px = P(x), pdy = P(dy), pdx = P(dx), pm = P(mean), pv = P(variance), pg = P(gamma, allowNull: true);
         float* pdg = P(dgamma, allowNull: true), pdb = P(dbeta, allowNull: true);
         long count = (long)n * hw;
@@ -85,14 +77,6 @@ public sealed unsafe partial class CpuBackend
                 ZipSpan(px + offset, pdy + offset, pdx + offset, 0, hw, gradient, accumulateDx);
             }
         });
-    }
-
-    static void CheckChannelParameters(int channels, DeviceBuffer mean, DeviceBuffer variance, DeviceBuffer? gamma, DeviceBuffer? beta)
-    {
-        CheckRange(mean, 0, channels);
-        CheckRange(variance, 0, channels);
-        if (gamma != null) CheckRange(gamma, 0, channels);
-        if (beta != null) CheckRange(beta, 0, channels);
     }
 }
 

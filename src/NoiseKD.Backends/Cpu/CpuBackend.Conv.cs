@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>Conv2d passes: depthwise layers run a direct kernel, all others im2col + SGEMM.</summary>
@@ -22,13 +24,5 @@ public sealed unsafe partial class CpuBackend
         CheckConv(g, x, dweight, dy);
         if (g.IsDepthwise) DepthwiseConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
         else GemmConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
-    }
-
-    static void CheckConv(in ConvGeometry g, DeviceBuffer input, DeviceBuffer weight, DeviceBuffer output)
-    {
-        g.Validate();
-        CheckRange(input, 0, g.InputLength);
-        CheckRange(weight, 0, g.WeightLength);
-        CheckRange(output, 0, g.OutputLength);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.Cpu;
 

@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 // One optimizer step for one parameter tensor, in the order of operations of torch.optim (1.13,
@@ -9,11 +11,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckRange(param, 0, count);
         CheckRange(grad, 0, count);
-        if (momentum != 0f)
-        {
-            if (momentumBuffer == null) throw new ArgumentNullException(nameof(momentumBuffer), "SGD with momentum needs a momentum buffer.");
-            CheckRange(momentumBuffer, 0, count);
-        }
+        CheckSgdMomentum(momentumBuffer, momentum, count);
         float* p = P(param), g = P(grad), buf = P(momentumBuffer, allowNull: true);
         CpuParallel.ForRange(count, 6, (start, end) =>
         {
@@ -35,17 +33,10 @@ public sealed unsafe partial class CpuBackend
     public void AdamUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long count,
                            float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupled, int step)
     {
-        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "Adam steps count from 1.");
-        CheckRange(param, 0, count);
-        CheckRange(grad, 0, count);
-        CheckRange(m, 0, count);
-        CheckRange(v, 0, count);
+        var scalars = AdamScalars.For(lr, beta1, beta2, weightDecay, decoupled, step);
+        CheckRanges(count, param, grad, m, v);
         float* p = P(param), g = P(grad), pm = P(m), pv = P(v);
-        // Python computes these scalars in double and hands them to the float kernels.
-        float stepSize = (float)(lr / (1.0 - Math.Pow(beta1, step)));
-        float sqrtCorrection2 = (float)Math.Sqrt(1.0 - Math.Pow(beta2, step));
-        float decay = decoupled ? (float)(1.0 - (double)lr * weightDecay) : 1f;
-        float coupledDecay = decoupled ? 0f : weightDecay;
+        var (stepSize, sqrtCorrection2, decay, coupledDecay) = scalars;
         CpuParallel.ForRange(count, 12, (start, end) =>
         {
             for (long i = start; i < end; i++)

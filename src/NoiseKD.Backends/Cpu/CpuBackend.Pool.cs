@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 // Pooling and nearest upsampling over N*C independent planes (the parallel axis). Window rules follow
@@ -192,28 +194,5 @@ public sealed unsafe partial class CpuBackend
                             dxp[ih * w + iw] += share;
                 }
         });
-    }
-
-    static void CheckPool(in PoolGeometry g, DeviceBuffer input, DeviceBuffer output)
-    {
-        g.Validate();
-        CheckRange(input, 0, g.InputLength);
-        CheckRange(output, 0, g.OutputLength);
-    }
-
-    static void CheckAdaptive(int planes, int h, int w, int outH, int outW, DeviceBuffer input, DeviceBuffer output)
-    {
-        if (planes <= 0 || h <= 0 || w <= 0 || outH <= 0 || outW <= 0)
-            throw new ArgumentException($"adaptive_avg_pool2d: sizes must be positive (planes {planes}, {h}x{w} -> {outH}x{outW}).");
-        CheckRange(input, 0, (long)planes * h * w);
-        CheckRange(output, 0, (long)planes * outH * outW);
-    }
-
-    static void CheckUpsample(int planes, int h, int w, int scaleH, int scaleW, DeviceBuffer input, DeviceBuffer output)
-    {
-        if (planes <= 0 || h <= 0 || w <= 0 || scaleH <= 0 || scaleW <= 0)
-            throw new ArgumentException($"upsample_nearest2d: sizes and scales must be positive (planes {planes}, {h}x{w}, scale {scaleH}x{scaleW}).");
-        CheckRange(input, 0, (long)planes * h * w);
-        CheckRange(output, 0, (long)planes * h * scaleH * w * scaleW);
     }
 }

@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 // Counter-based fills: element i is a pure function of (seed, offset + i), so the split over cores

@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 // Reductions and per-channel broadcasts over NCHW tensors, accumulated in double (DoubleSums).

@@ -1,4 +1,5 @@
 using System.Numerics;
+using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.Cpu;
 
@@ -7,7 +8,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void Softmax(DeviceBuffer x, int rows, int cols, bool log, DeviceBuffer y)
     {
-        CheckMatrix(rows, cols, x, y);
+        CheckSoftmax(rows, cols, x, y);
         float* px = P(x), py = P(y);
         CpuParallel.For(rows, 8.0 * cols, r =>
         {
@@ -37,7 +38,7 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxBackward(DeviceBuffer y, DeviceBuffer dy, int rows, int cols, bool log, DeviceBuffer dx, bool accumulate)
     {
-        CheckMatrix(rows, cols, y, dy);
+        CheckSoftmax(rows, cols, y, dy);
         CheckRange(dx, 0, (long)rows * cols);
         float* py = P(y), pdy = P(dy), pdx = P(dx);
         CpuParallel.For(rows, 6.0 * cols, r =>
@@ -50,13 +51,6 @@ public sealed unsafe partial class CpuBackend
             else
                 ZipSpan(yr, dyr, dxr, 0, cols, new SoftmaxGradient((float)DoubleSums.Sum(yr, dyr, cols, new Product())), accumulate);
         });
-    }
-
-    static void CheckMatrix(int rows, int cols, DeviceBuffer input, DeviceBuffer output)
-    {
-        if (rows < 0 || cols <= 0) throw new ArgumentException($"softmax: need rows >= 0 and cols > 0 (got {rows}x{cols}).");
-        CheckRange(input, 0, (long)rows * cols);
-        CheckRange(output, 0, (long)rows * cols);
     }
 
     /// <summary>dx = y * (dy - dot), dot = sum(dy * y).</summary>

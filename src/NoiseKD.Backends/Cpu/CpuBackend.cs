@@ -1,3 +1,5 @@
+using static NoiseKD.Backends.BackendChecks;
+
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
@@ -8,60 +10,23 @@ public sealed unsafe partial class CpuBackend : IBackend
 {
     public static CpuBackend Instance { get; } = new();
 
-    readonly Dictionary<long, Stack<CpuBuffer>> _pool = new();
-    readonly object _poolLock = new();
-    long _liveBytes, _pooledBytes;
+    readonly BufferPool<CpuBuffer> _pool = new();
 
     public string Name => "cpu";
 
     /// <summary>Bytes held by buffers in use.</summary>
-    public long LiveBytes => Interlocked.Read(ref _liveBytes);
+    public long LiveBytes => _pool.LiveBytes;
     /// <summary>Bytes held in the pool, ready for reuse.</summary>
-    public long PooledBytes => Interlocked.Read(ref _pooledBytes);
+    public long PooledBytes => _pool.PooledBytes;
 
-    public DeviceBuffer Allocate(long length)
-    {
-        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length));
-        lock (_poolLock)
-        {
-            if (_pool.TryGetValue(length, out var stack) && stack.Count > 0)
-            {
-                var reused = stack.Pop();
-                reused.Revive();
-                _pooledBytes -= length * sizeof(float);
-                _liveBytes += length * sizeof(float);
-                return reused;
-            }
-            _liveBytes += length * sizeof(float);
-        }
-        return new CpuBuffer(this, length);
-    }
+    public DeviceBuffer Allocate(long length) => _pool.Take(length) ?? new CpuBuffer(this, length);
 
-    public void Release(DeviceBuffer buffer)
-    {
-        var cpu = (CpuBuffer)buffer;
-        lock (_poolLock)
-        {
-            if (!_pool.TryGetValue(cpu.Length, out var stack)) _pool[cpu.Length] = stack = new Stack<CpuBuffer>();
-            stack.Push(cpu);
-            _liveBytes -= cpu.Length * sizeof(float);
-            _pooledBytes += cpu.Length * sizeof(float);
-        }
-    }
+    public void Release(DeviceBuffer buffer) => _pool.Return((CpuBuffer)buffer);
 
-    internal void ForgetLive(long length) => Interlocked.Add(ref _liveBytes, -length * sizeof(float));
+    internal void ForgetLive(long length) => _pool.ForgetLive(length);
 
     /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
-    public void TrimPool()
-    {
-        lock (_poolLock)
-        {
-            foreach (var stack in _pool.Values)
-                while (stack.Count > 0) stack.Pop().Free();
-            _pool.Clear();
-            _pooledBytes = 0;
-        }
-    }
+    public void TrimPool() => _pool.Trim();
 
     public void Dispose() => TrimPool();
 
@@ -93,9 +58,7 @@ public sealed unsafe partial class CpuBackend : IBackend
                            DeviceBuffer destination, long destinationOffset, long destinationStride,
                            long rows, long rowLength)
     {
-        if (rows == 0 || rowLength == 0) return;
-        CheckRange(source, sourceOffset + (rows - 1) * sourceStride, rowLength);
-        CheckRange(destination, destinationOffset + (rows - 1) * destinationStride, rowLength);
+        if (!CheckBlocks(source, sourceOffset, sourceStride, destination, destinationOffset, destinationStride, rows, rowLength)) return;
         float* s = P(source) + sourceOffset, d = P(destination) + destinationOffset;
         CpuParallel.ForRange(rows, rowLength, (r0, r1) =>
         {
@@ -103,12 +66,5 @@ public sealed unsafe partial class CpuBackend : IBackend
                 Buffer.MemoryCopy(s + r * sourceStride, d + r * destinationStride,
                                   rowLength * sizeof(float), rowLength * sizeof(float));
         });
-    }
-
-    static void CheckRange(DeviceBuffer b, long offset, long count)
-    {
-        if (b.IsReleased) throw new ObjectDisposedException(nameof(DeviceBuffer), "buffer was released to the pool");
-        if (offset < 0 || count < 0 || offset + count > b.Length)
-            throw new ArgumentOutOfRangeException(nameof(offset), $"range [{offset}, {offset + count}) outside a buffer of {b.Length}");
     }
 }

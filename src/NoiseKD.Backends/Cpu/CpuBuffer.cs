@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>Native, 64-byte aligned float32 memory (outside the GC heap, so the GC never copies it).</summary>
-public sealed unsafe class CpuBuffer : DeviceBuffer
+public sealed unsafe class CpuBuffer : DeviceBuffer, IPooledBuffer
 {
     internal CpuBuffer(CpuBackend backend, long length) : base(backend, length)
     {
@@ -16,7 +16,9 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
 
     public Span<float> Span => new(Pointer, checked((int)Length));
 
-    internal void Free()
+    void IPooledBuffer.Free() => Free();
+
+    void Free()
     {
         if (Pointer == null) return;
         NativeMemory.AlignedFree(Pointer);
@@ -24,7 +26,7 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         Pointer = null;
     }
 
-    internal void Revive()
+    void IPooledBuffer.Revive()
     {
         MarkLive();
         GC.ReRegisterForFinalize(this); // Dispose suppressed it; a revived buffer may again be abandoned

@@ -14,7 +14,7 @@ namespace NoiseKD.Cli.Commands;
 [Verb("bench", HelpText = "Time training, inference or noise-KD steps of a model; prints one JSON line.")]
 public sealed class BenchCommand : CommonOptions, ICommand
 {
-    [Option("model", Required = true)] public string Model { get; set; } = "";
+    [Option("model", HelpText = "Architecture to time (required unless --gemm).")] public string Model { get; set; } = "";
     [Option("width", Default = 1f)] public float Width { get; set; }
     [Option("batch-size", Default = 64)] public int BatchSize { get; set; }
     [Option("input", Default = "3x32x32", HelpText = "Input shape CxHxW.")] public string Input { get; set; } = "";
@@ -26,11 +26,13 @@ public sealed class BenchCommand : CommonOptions, ICommand
     [Option("teacher-model", HelpText = "With --mode distill: teacher architecture.")] public string? TeacherModel { get; set; }
     [Option("teacher-width", HelpText = "With --mode distill: teacher width (default: --width).")] public float? TeacherWidth { get; set; }
     [Option("profile", Default = false, HelpText = "Also print time per op (leaf-module forwards, backward ops) to stderr.")] public bool Profile { get; set; }
+    [Option("gemm", HelpText = "Instead of a model: time C = A*B for N x N matrices (one SGEMM primitive) and print GFLOP/s.")] public int? Gemm { get; set; }
 
     public int Run()
     {
         var device = OpenDevice();
-        Devices.Default = device;
+        if (Gemm is int size) return GemmBench.Run(device, size, Steps, Warmup);
+        if (Model.Length == 0) throw new ArgumentException("bench needs --model (or --gemm N)");
         var dims = Input.Split('x').Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1).ToArray();
         if (dims.Length != 3 || dims.Any(d => d < 0) || dims[1] != dims[2]) throw new ArgumentException($"--input '{Input}' must be CxHxW with H = W, e.g. 1x28x28");
         if (BatchSize < 2 || Steps <= 0 || Warmup < 0) throw new ArgumentException("--batch-size must be >= 2, --steps positive, --warmup non-negative");

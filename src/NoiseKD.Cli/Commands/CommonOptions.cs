@@ -1,13 +1,15 @@
 using CommandLine;
 using NoiseKD.Backends;
 using NoiseKD.Backends.Cpu;
+using NoiseKD.Backends.OpenCl;
+using NoiseKD.Tensors;
 
 namespace NoiseKD.Cli.Commands;
 
 /// <summary>Options every verb shares.</summary>
 public abstract class CommonOptions
 {
-    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu.")]
+    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, opencl (the first OpenCL device) or opencl:PLATFORM:DEVICE (see `noisekd devices`).")]
     public string Device { get; set; } = "cpu";
 
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
@@ -16,7 +18,7 @@ public abstract class CommonOptions
     [Option("data-root", HelpText = "Folder holding datasets (default: /usr/share/datasets).")]
     public string? DataRoot { get; set; }
 
-    /// <summary>Applies --threads and resolves --device.</summary>
+    /// <summary>Applies --threads, resolves --device and makes it <see cref="Devices.Default"/> (models, generators and data land on it).</summary>
     protected IBackend OpenDevice()
     {
         if (Threads is int t)
@@ -24,10 +26,25 @@ public abstract class CommonOptions
             if (t <= 0) throw new ArgumentException($"--threads {t} must be positive");
             CpuParallel.Threads = t;
         }
-        return Device.ToLowerInvariant() switch
+        var device = ParseDevice(Device);
+        Devices.Default = device;
+        return device;
+    }
+
+    /// <summary>cpu, opencl (= opencl:0:0) or opencl:PLATFORM:DEVICE; anything else, or a device that cannot open, is a user error.</summary>
+    public static IBackend ParseDevice(string spec)
+    {
+        string[] parts = spec.ToLowerInvariant().Split(':');
+        if (parts is ["cpu"]) return CpuBackend.Instance;
+        if (parts[0] == "opencl" && parts.Length is 1 or 3)
         {
-            "cpu" => CpuBackend.Instance,
-            _ => throw new ArgumentException($"--device '{Device}' is not available; devices here: cpu"),
-        };
+            int platform = 0, device = 0;
+            if (parts.Length == 3 && !(int.TryParse(parts[1], out platform) && int.TryParse(parts[2], out device)))
+                throw new ArgumentException($"--device '{spec}': expected opencl:PLATFORM:DEVICE with two indices, e.g. opencl:0:0");
+            if (!OpenClBackend.TryCreate(platform, device, out var backend, out var reason))
+                throw new ArgumentException($"--device '{spec}' is not available: {reason}");
+            return backend!;
+        }
+        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, opencl or opencl:PLATFORM:DEVICE (`noisekd devices` lists them)");
     }
 }

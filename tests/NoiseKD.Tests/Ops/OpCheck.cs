@@ -44,7 +44,7 @@ public sealed record OpCheckOptions
     public int MaxFiniteDifferenceCoordinates { get; init; } = 64;
     /// <summary>Rejects a whole draw (for kinks that depend on several inputs, such as |a - b|); it is redrawn.</summary>
     public Func<double[][], bool>? Accept { get; init; }
-    /// <summary>The device the fast op runs on (default: <see cref="Devices.Default"/>).</summary>
+    /// <summary>The device the fast op runs on (default: <see cref="OpCheck.UseBackend"/>'s, else <see cref="Devices.Default"/>).</summary>
     public IBackend? Backend { get; init; }
 }
 
@@ -58,9 +58,31 @@ public static class OpCheck
     public const double FiniteDifferenceStep = 1e-6;
     public const double KinkMargin = 1e-3;
 
+    static readonly AsyncLocal<BackendScope?> Ambient = new();
+
+    /// <summary>
+    /// Runs every OpCheck of the calling flow (until disposed) with <see cref="OpCheckOptions.Backend"/> =
+    /// <paramref name="backend"/> where a test leaves it unset, so an existing op test reruns on another
+    /// device unchanged. Flow-local (AsyncLocal): tests running in parallel keep their own device.
+    /// </summary>
+    public static BackendScope UseBackend(IBackend backend) => Ambient.Value = new BackendScope(backend, Ambient.Value);
+
+    public sealed class BackendScope(IBackend backend, BackendScope? previous) : IDisposable
+    {
+        public IBackend Backend { get; } = backend;
+        /// <summary>How many op checks ran on <see cref="Backend"/> through this scope.</summary>
+        public int Uses { get; internal set; }
+        public void Dispose() => Ambient.Value = previous;
+    }
+
     public static void Run(string name, OpInput[] inputs, RefOp reference, Func<Tensor[], Tensor> op, OpCheckOptions? options = null)
     {
         options ??= new OpCheckOptions();
+        if (options.Backend is null && Ambient.Value is { } scope)
+        {
+            options = options with { Backend = scope.Backend };
+            scope.Uses++;
+        }
         var rng = new Random(StableSeed(name, inputs));
         var values = DrawInputs(inputs, rng, options.Accept);
         var dy = Draw(reference.Forward(values).Length, -1, 1, rng);

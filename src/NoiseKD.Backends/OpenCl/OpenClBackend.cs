@@ -1,0 +1,234 @@
+using static NoiseKD.Backends.BackendChecks;
+
+namespace NoiseKD.Backends.OpenCl;
+
+/// <summary>
+/// IBackend on one OpenCL device: the kernels of kernels/ built once per device (binary cached on disk),
+/// one in-order command queue, buffers pooled by exact size. Every primitive is a device kernel (or a
+/// driver copy/fill); the host reads memory back only in <see cref="Download"/>. The in-order queue is
+/// what makes pooling safe: a scratch buffer released right after its kernel is enqueued can only be
+/// reused by commands that run after that kernel. The primitives are split by family over the partial
+/// files OpenClBackend.*.cs, mirroring CpuBackend.*.cs, which is their reference.
+/// </summary>
+public sealed unsafe partial class OpenClBackend : IBackend
+{
+    /// <summary>Options for clBuildProgram (part of the binary cache key).</summary>
+    const string BuildOptions = "-cl-std=CL1.2";
+
+    readonly nint _context, _queue, _program;
+    readonly Dictionary<string, nint> _kernels = new(StringComparer.Ordinal);
+    readonly BufferPool<OpenClBuffer> _pool = new();
+    readonly object _launchLock = new();
+    bool _disposed;
+
+    OpenClBackend(OpenClDeviceInfo device)
+    {
+        Device = device;
+        nint handle = device.DeviceHandle;
+        int status;
+        _context = ClNative.clCreateContext(null, 1, &handle, 0, 0, &status);
+        ClException.Check(status, "clCreateContext");
+        try
+        {
+            _queue = ClNative.clCreateCommandQueue(_context, handle, 0, &status);
+            ClException.Check(status, "clCreateCommandQueue");
+            _program = ProgramCache.Build(_context, device, KernelSource.Program, BuildOptions, out bool fromCache);
+            ProgramFromCache = fromCache;
+            CreateKernels();
+            // NOISEKD_OPENCL_GEMM=tiled|strips overrides the choice by device type (for measuring both).
+            TiledGemm = Environment.GetEnvironmentVariable("NOISEKD_OPENCL_GEMM")?.ToLowerInvariant() switch
+            {
+                "tiled" => true,
+                "strips" => false,
+                _ => device.Type != "CPU",
+            };
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens device <paramref name="deviceIndex"/> of platform <paramref name="platformIndex"/> (the order of
+    /// <see cref="OpenClDevices.All"/>); false with a one-sentence reason when there is no such device or it
+    /// cannot run the kernels.
+    /// </summary>
+    public static bool TryCreate(int platformIndex, int deviceIndex, out OpenClBackend? backend, out string? reason)
+    {
+        backend = null;
+        if (OpenClDevices.Problem is { } problem)
+        {
+            reason = problem;
+            return false;
+        }
+        var device = OpenClDevices.All.FirstOrDefault(d => d.PlatformIndex == platformIndex && d.DeviceIndex == deviceIndex);
+        if (device is null)
+        {
+            reason = $"there is no OpenCL device {platformIndex}:{deviceIndex}; devices here: {string.Join(", ", OpenClDevices.All.Select(d => $"{d.Selector} ({d.Name})"))}";
+            return false;
+        }
+        try
+        {
+            backend = new OpenClBackend(device);
+            reason = null;
+            return true;
+        }
+        catch (ClException e)
+        {
+            reason = $"OpenCL device {device.Selector} ({device.Name}) cannot run the kernels: {e.Message}";
+            return false;
+        }
+    }
+
+    public OpenClDeviceInfo Device { get; }
+
+    /// <summary>Whether the program binary came from the on-disk cache rather than a compile.</summary>
+    public bool ProgramFromCache { get; }
+
+    public string Name => Device.Selector;
+
+    /// <summary>Bytes held by buffers in use.</summary>
+    public long LiveBytes => _pool.LiveBytes;
+    /// <summary>Bytes held in the pool, ready for reuse.</summary>
+    public long PooledBytes => _pool.PooledBytes;
+
+    void CreateKernels()
+    {
+        uint count;
+        ClException.Check(ClNative.clCreateKernelsInProgram(_program, 0, null, &count), "clCreateKernelsInProgram");
+        var kernels = new nint[count];
+        fixed (nint* k = kernels) ClException.Check(ClNative.clCreateKernelsInProgram(_program, count, k, null), "clCreateKernelsInProgram");
+        nint device = Device.DeviceHandle;
+        foreach (var kernel in kernels)
+        {
+            string name = ClQuery.KernelName(kernel);
+            _kernels[name] = kernel;
+            nuint limit;
+            ClException.Check(ClNative.clGetKernelWorkGroupInfo(kernel, device, ClNative.KernelWorkGroupSize, (nuint)sizeof(nuint), &limit, null),
+                              "clGetKernelWorkGroupInfo");
+            if ((long)limit < Grid.Group)
+                throw new ClException("clGetKernelWorkGroupInfo", -54, $"kernel {name} allows {limit} work-items per group, the backend launches {Grid.Group}");
+        }
+    }
+
+    // ---- memory ------------------------------------------------------------------------------------
+
+    public DeviceBuffer Allocate(long length)
+    {
+        if (_pool.Take(length) is { } reused) return reused;
+        nint memory = CreateBuffer(length, out int status);
+        if (status != 0)
+        {
+            _pool.Trim(); // free what the pool holds and try once more
+            memory = CreateBuffer(length, out status);
+        }
+        if (status != 0)
+        {
+            _pool.ForgetLive(length);
+            throw new ClException($"clCreateBuffer ({length} floats)", status);
+        }
+        return new OpenClBuffer(this, length, memory);
+    }
+
+    nint CreateBuffer(long length, out int status)
+    {
+        int s;
+        nint memory = ClNative.clCreateBuffer(_context, ClNative.MemReadWrite, (nuint)(Math.Max(1, length) * sizeof(float)), null, &s);
+        status = s;
+        return memory;
+    }
+
+    public void Release(DeviceBuffer buffer) => _pool.Return((OpenClBuffer)buffer);
+
+    internal void ForgetLive(long length) => _pool.ForgetLive(length);
+
+    /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
+    public void TrimPool() => _pool.Trim();
+
+    static nint Memory(DeviceBuffer b) => ((OpenClBuffer)b).Memory;
+
+    public void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, long destinationOffset)
+    {
+        CheckRange(destination, destinationOffset, source.Length);
+        if (source.IsEmpty) return;
+        fixed (float* p = source)
+            ClException.Check(ClNative.clEnqueueWriteBuffer(_queue, Memory(destination), 1, (nuint)(destinationOffset * sizeof(float)),
+                                                            (nuint)(source.Length * sizeof(float)), p, 0, null, null), "clEnqueueWriteBuffer");
+    }
+
+    public void Download(DeviceBuffer source, long sourceOffset, Span<float> destination)
+    {
+        CheckRange(source, sourceOffset, destination.Length);
+        if (destination.IsEmpty) return;
+        fixed (float* p = destination)
+            ClException.Check(ClNative.clEnqueueReadBuffer(_queue, Memory(source), 1, (nuint)(sourceOffset * sizeof(float)),
+                                                           (nuint)(destination.Length * sizeof(float)), p, 0, null, null), "clEnqueueReadBuffer");
+    }
+
+    public void Fill(DeviceBuffer destination, long offset, long count, float value)
+    {
+        CheckRange(destination, offset, count);
+        if (count == 0) return;
+        ClException.Check(ClNative.clEnqueueFillBuffer(_queue, Memory(destination), &value, sizeof(float), (nuint)(offset * sizeof(float)),
+                                                       (nuint)(count * sizeof(float)), 0, null, null), "clEnqueueFillBuffer");
+    }
+
+    public void CopyBlocks(DeviceBuffer source, long sourceOffset, long sourceStride,
+                           DeviceBuffer destination, long destinationOffset, long destinationStride,
+                           long rows, long rowLength)
+    {
+        if (!CheckBlocks(source, sourceOffset, sourceStride, destination, destinationOffset, destinationStride, rows, rowLength)) return;
+        bool contiguous = rows == 1 || (sourceStride == rowLength && destinationStride == rowLength);
+        if (contiguous && !ReferenceEquals(source, destination))
+        {
+            ClException.Check(ClNative.clEnqueueCopyBuffer(_queue, Memory(source), Memory(destination), (nuint)(sourceOffset * sizeof(float)),
+                                                           (nuint)(destinationOffset * sizeof(float)), (nuint)(rows * rowLength * sizeof(float)),
+                                                           0, null, null), "clEnqueueCopyBuffer");
+            return;
+        }
+        Run("copy_blocks", Grid.Plane(rowLength, rows),
+            [KernelArg.Of(source), sourceOffset, sourceStride, KernelArg.Of(destination), destinationOffset, destinationStride, rows, rowLength]);
+    }
+
+    public void Synchronize() => ClException.Check(ClNative.clFinish(_queue), "clFinish");
+
+    // ---- launching -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Sets the arguments of kernel <paramref name="name"/> and enqueues it. A cl_kernel holds its
+    /// arguments, so setting and enqueuing happen under one lock (a data-loader thread may launch too).
+    /// </summary>
+    internal void Run(string name, Grid grid, ReadOnlySpan<KernelArg> args)
+    {
+        if (grid.IsEmpty) return;
+        if (!_kernels.TryGetValue(name, out nint kernel)) throw new InvalidOperationException($"no kernel '{name}' in kernels/*.cl");
+        nuint* global = stackalloc nuint[3] { (nuint)grid.Global0, (nuint)grid.Global1, (nuint)grid.Groups2 };
+        nuint* local = stackalloc nuint[3] { (nuint)grid.Local0, (nuint)grid.Local1, 1 };
+        lock (_launchLock)
+        {
+            fixed (KernelArg* a = args)
+                for (int i = 0; i < args.Length; i++)
+                {
+                    int status = ClNative.clSetKernelArg(kernel, (uint)i, (nuint)a[i].Size, &a[i]);
+                    if (status != 0) throw new ClException($"clSetKernelArg({name}, {i})", status);
+                }
+            int launched = ClNative.clEnqueueNDRangeKernel(_queue, kernel, 3, null, global, local, 0, null, null);
+            if (launched != 0) throw new ClException($"clEnqueueNDRangeKernel({name}, {grid})", launched);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_queue != 0) ClNative.clFinish(_queue);
+        _pool.Trim();
+        foreach (var kernel in _kernels.Values) ClNative.clReleaseKernel(kernel);
+        _kernels.Clear();
+        if (_program != 0) ClNative.clReleaseProgram(_program);
+        if (_queue != 0) ClNative.clReleaseCommandQueue(_queue);
+        if (_context != 0) ClNative.clReleaseContext(_context);
+    }
+}
