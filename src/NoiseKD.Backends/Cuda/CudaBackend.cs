@@ -18,7 +18,6 @@ public sealed unsafe class CudaBackend : KernelBackend
 
     readonly nint _context, _stream, _module;
     readonly Dictionary<string, nint> _functions = new(StringComparer.Ordinal);
-    readonly BufferPool<CudaBuffer> _pool = new();
     bool _retained, _disposed;
 
     CudaBackend(CudaDeviceInfo device)
@@ -91,11 +90,6 @@ public sealed unsafe class CudaBackend : KernelBackend
 
     protected override int ComputeUnits => Device.Multiprocessors;
 
-    /// <summary>Bytes held by buffers in use.</summary>
-    public long LiveBytes => _pool.LiveBytes;
-    /// <summary>Bytes held in the pool, ready for reuse.</summary>
-    public long PooledBytes => _pool.PooledBytes;
-
     void MakeCurrent()
     {
         if (_currentContext == _context) return;
@@ -143,44 +137,26 @@ public sealed unsafe class CudaBackend : KernelBackend
 
     // ---- memory ------------------------------------------------------------------------------------
 
-    public override DeviceBuffer Allocate(long length)
+    private protected override int TryAllocate(long bytes, out ulong address)
     {
-        if (_pool.Take(length) is { } reused) return reused;
         MakeCurrent();
-        ulong address;
-        nuint bytes = (nuint)(Math.Max(1, length) * sizeof(float));
-        int status = CudaNative.cuMemAlloc(&address, bytes);
-        if (status == CudaException.OutOfMemory)
-        {
-            _pool.Trim(); // free what the pool holds and try once more
-            status = CudaNative.cuMemAlloc(&address, bytes);
-        }
-        if (status != 0)
-        {
-            _pool.ForgetLive(length);
-            throw new CudaException($"cuMemAlloc ({length} floats)", status);
-        }
-        return new CudaBuffer(this, length, address);
+        ulong a;
+        int status = CudaNative.cuMemAlloc(&a, (nuint)bytes);
+        address = a;
+        return status;
     }
 
-    public override void Release(DeviceBuffer buffer) => _pool.Return((CudaBuffer)buffer);
-
-    internal void ForgetLive(long length) => _pool.ForgetLive(length);
+    private protected override Exception AllocationFailed(long length, int status) => new CudaException($"cuMemAlloc ({length} floats)", status);
 
     /// <summary>cuMemFree from any thread; after Dispose the context (and the memory with it) may be gone, so nothing is done.</summary>
-    internal void FreeMemory(ulong address)
+    internal override void FreeMemory(ulong address)
     {
         if (!_retained) return;
         MakeCurrent();
         CudaNative.cuMemFree(address); // synchronizes with the device, so queued kernels finish with the memory first
     }
 
-    /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
-    public void TrimPool() => _pool.Trim();
-
-    static ulong Address(DeviceBuffer b, long offset) => ((CudaBuffer)b).Address + (ulong)(offset * sizeof(float));
-
-    private protected override ulong AddressOf(DeviceBuffer buffer) => ((CudaBuffer)buffer).Address;
+    static ulong Address(DeviceBuffer b, long offset) => AddressOf(b) + (ulong)(offset * sizeof(float));
 
     /// <summary>
     /// From pageable host memory the driver copies into its staging buffer before returning, so the source
@@ -270,7 +246,7 @@ public sealed unsafe class CudaBackend : KernelBackend
         if (!_retained) return;
         MakeCurrent();
         if (_stream != 0) CudaNative.cuStreamSynchronize(_stream);
-        _pool.Trim();
+        Pool.Trim();
         if (_module != 0) CudaNative.cuModuleUnload(_module);
         if (_stream != 0) CudaNative.cuStreamDestroy(_stream);
         _retained = false;

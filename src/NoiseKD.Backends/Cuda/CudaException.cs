@@ -9,7 +9,7 @@ namespace NoiseKD.Backends.Cuda;
 public sealed class CudaException(string call, int status, string? detail = null)
     : Exception(Compose(call, status, detail))
 {
-    public const int OutOfMemory = 2, StubLibrary = 34, NoDevice = 100, UnsupportedPtxVersion = 222, LaunchOutOfResources = 701;
+    public const int StubLibrary = 34, NoDevice = 100, UnsupportedPtxVersion = 222, LaunchOutOfResources = 701;
 
     public int Status { get; } = status;
 

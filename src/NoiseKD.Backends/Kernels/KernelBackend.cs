@@ -15,8 +15,47 @@ public abstract partial class KernelBackend : IBackend
     /// <summary>Compute units (OpenCL) or streaming multiprocessors (CUDA): how many work-groups run at once, roughly.</summary>
     protected abstract int ComputeUnits { get; }
 
-    public abstract DeviceBuffer Allocate(long length);
-    public abstract void Release(DeviceBuffer buffer);
+    /// <summary>Free buffers by exact length, so steady-state steps allocate nothing new.</summary>
+    internal BufferPool<KernelBuffer> Pool { get; } = new();
+
+    /// <summary>Bytes held by buffers in use.</summary>
+    public long LiveBytes => Pool.LiveBytes;
+    /// <summary>Bytes held in the pool, ready for reuse.</summary>
+    public long PooledBytes => Pool.PooledBytes;
+
+    /// <summary>A pooled buffer of exactly this length, else new device memory (after emptying the pool once if the device is full).</summary>
+    public DeviceBuffer Allocate(long length)
+    {
+        if (Pool.Take(length) is { } reused) return reused;
+        long bytes = Math.Max(1, length) * sizeof(float);
+        int status = TryAllocate(bytes, out ulong address);
+        if (status != 0)
+        {
+            Pool.Trim(); // free what the pool holds and try once more
+            status = TryAllocate(bytes, out address);
+        }
+        if (status != 0)
+        {
+            Pool.ForgetLive(length);
+            throw AllocationFailed(length, status);
+        }
+        return new KernelBuffer(this, length, address);
+    }
+
+    public void Release(DeviceBuffer buffer) => Pool.Return((KernelBuffer)buffer);
+
+    /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
+    public void TrimPool() => Pool.Trim();
+
+    /// <summary>New device memory of <paramref name="bytes"/>; the API's status (0 = success).</summary>
+    private protected abstract int TryAllocate(long bytes, out ulong address);
+
+    /// <summary>The exception for a failed allocation of <paramref name="length"/> floats (names the call and the status).</summary>
+    private protected abstract Exception AllocationFailed(long length, int status);
+
+    /// <summary>Returns memory to the device (called from any thread, the finalizer's included).</summary>
+    internal abstract void FreeMemory(ulong address);
+
     public abstract void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, long destinationOffset);
     public abstract void Download(DeviceBuffer source, long sourceOffset, Span<float> destination);
     public abstract void Fill(DeviceBuffer destination, long offset, long count, float value);
@@ -29,8 +68,8 @@ public abstract partial class KernelBackend : IBackend
     /// <summary>Launches kernel <paramref name="name"/> of kernels/*.cl over <paramref name="grid"/> with these arguments, in queue order.</summary>
     private protected abstract void Run(string name, Grid grid, ReadOnlySpan<KernelArg> args);
 
-    /// <summary>The device address of a live buffer of this backend (a cl_mem handle, a CUdeviceptr).</summary>
-    private protected abstract ulong AddressOf(DeviceBuffer buffer);
+    /// <summary>The device address of a buffer of this backend (a cl_mem handle, a CUdeviceptr; 0 once freed).</summary>
+    private protected static ulong AddressOf(DeviceBuffer buffer) => ((KernelBuffer)buffer).Address;
 
     /// <summary>A buffer argument; null becomes a NULL pointer in the kernel (optional gamma, beta, ...).</summary>
     private protected KernelArg Of(DeviceBuffer? buffer)

@@ -16,7 +16,6 @@ public sealed unsafe class OpenClBackend : KernelBackend
 
     readonly nint _context, _queue, _program;
     readonly Dictionary<string, nint> _kernels = new(StringComparer.Ordinal);
-    readonly BufferPool<OpenClBuffer> _pool = new();
     readonly object _launchLock = new();
     bool _disposed;
 
@@ -90,11 +89,6 @@ public sealed unsafe class OpenClBackend : KernelBackend
 
     protected override int ComputeUnits => Device.ComputeUnits;
 
-    /// <summary>Bytes held by buffers in use.</summary>
-    public long LiveBytes => _pool.LiveBytes;
-    /// <summary>Bytes held in the pool, ready for reuse.</summary>
-    public long PooledBytes => _pool.PooledBytes;
-
     void CreateKernels()
     {
         uint count;
@@ -116,41 +110,18 @@ public sealed unsafe class OpenClBackend : KernelBackend
 
     // ---- memory ------------------------------------------------------------------------------------
 
-    public override DeviceBuffer Allocate(long length)
+    private protected override int TryAllocate(long bytes, out ulong address)
     {
-        if (_pool.Take(length) is { } reused) return reused;
-        nint memory = CreateBuffer(length, out int status);
-        if (status != 0)
-        {
-            _pool.Trim(); // free what the pool holds and try once more
-            memory = CreateBuffer(length, out status);
-        }
-        if (status != 0)
-        {
-            _pool.ForgetLive(length);
-            throw new ClException($"clCreateBuffer ({length} floats)", status);
-        }
-        return new OpenClBuffer(this, length, memory);
+        int status;
+        address = (ulong)ClNative.clCreateBuffer(_context, ClNative.MemReadWrite, (nuint)bytes, null, &status);
+        return status;
     }
 
-    nint CreateBuffer(long length, out int status)
-    {
-        int s;
-        nint memory = ClNative.clCreateBuffer(_context, ClNative.MemReadWrite, (nuint)(Math.Max(1, length) * sizeof(float)), null, &s);
-        status = s;
-        return memory;
-    }
+    private protected override Exception AllocationFailed(long length, int status) => new ClException($"clCreateBuffer ({length} floats)", status);
 
-    public override void Release(DeviceBuffer buffer) => _pool.Return((OpenClBuffer)buffer);
+    internal override void FreeMemory(ulong address) => ClNative.clReleaseMemObject((nint)address); // the object keeps its context alive until released
 
-    internal void ForgetLive(long length) => _pool.ForgetLive(length);
-
-    /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
-    public void TrimPool() => _pool.Trim();
-
-    static nint Memory(DeviceBuffer b) => ((OpenClBuffer)b).Memory;
-
-    private protected override ulong AddressOf(DeviceBuffer buffer) => (ulong)Memory(buffer);
+    static nint Memory(DeviceBuffer b) => (nint)AddressOf(b);
 
     public override void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, long destinationOffset)
     {
@@ -227,7 +198,7 @@ public sealed unsafe class OpenClBackend : KernelBackend
         if (_disposed) return;
         _disposed = true;
         if (_queue != 0) ClNative.clFinish(_queue);
-        _pool.Trim();
+        Pool.Trim();
         foreach (var kernel in _kernels.Values) ClNative.clReleaseKernel(kernel);
         _kernels.Clear();
         if (_program != 0) ClNative.clReleaseProgram(_program);
