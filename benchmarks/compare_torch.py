@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Side-by-side CPU timings: NoiseKD.Native (`noisekd bench`) against PyTorch on the same cores.
+"""Side-by-side timings: NoiseKD.Native (`noisekd bench`) against PyTorch on the same cores, or on the same GPU.
 
 Run from the repository root with Debian's PyTorch:  /usr/bin/python3 benchmarks/compare_torch.py [--steps K] [--threads N] [--only NAME]
+On a CUDA machine:  python3 benchmarks/compare_torch.py --device cuda --noisekd /tmp/nk/noisekd  (PyTorch with cuDNN,
+cudnn.benchmark on; both sides synchronize the device before reading the clock; PyTorch's peak is GPU memory allocated,
+ours is the process's host memory). benchmarks/gpu/run-on-device.sh runs it so.
 Each configuration runs in its own process (ours: `noisekd bench`; PyTorch: this script with --torch-worker),
 so peak resident memory is per configuration. Times are the median of K steps after warm-up; ratio = ours / PyTorch
 (lower is better). SGEMM uses torch.mm, which is only a fair yardstick when torch is linked to an optimized BLAS
@@ -16,7 +19,21 @@ CONFIGS = [
     ("resnet18-w0.25-fmnist-train", "resnet18", 0.25, 128, (1, 28, 28), "train", None, None),
     ("noise-kd-step-r34cs-r18", "resnet18", 0.25, 256, (1, 28, 28), "distill", "resnet34", 0.25),
 ]
+# Larger CIFAR-sized configurations only a GPU runs in reasonable time (added to CONFIGS with --device cuda).
+GPU_CONFIGS = [
+    ("resnet18-cifar-b128-train", "resnet18", 1.0, 128, (3, 32, 32), "train", None, None),
+    ("noise-kd-step-r34-r18-cifar-b128", "resnet18", 1.0, 128, (3, 32, 32), "distill", "resnet34", 1.0),
+]
 SGEMM_SIZES = [1024, 2048]
+
+
+def configs(device):
+    return CONFIGS + (GPU_CONFIGS if device == "cuda" else [])
+
+
+def synchronize(device):
+    import torch
+    if device == "cuda": torch.cuda.synchronize()
 
 
 def torch_worker(args):
@@ -26,29 +43,31 @@ def torch_worker(args):
     import models
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    dev = args.device
+    if dev == "cuda": torch.backends.cudnn.benchmark = True
     if args.sgemm:
         n = args.sgemm
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
         for _ in range(2): torch.mm(a, b)
         times = []
         for _ in range(args.steps):
-            t = time.perf_counter(); torch.mm(a, b); times.append(time.perf_counter() - t)
+            synchronize(dev); t = time.perf_counter(); torch.mm(a, b); synchronize(dev); times.append(time.perf_counter() - t)
         med = statistics.median(times)
-        print(json.dumps({"ms_per_step": med * 1e3, "gflops": 2 * n ** 3 / med / 1e9, "peak_mb": peak_mb()}))
+        print(json.dumps({"ms_per_step": med * 1e3, "gflops": 2 * n ** 3 / med / 1e9, "peak_mb": peak_mb(dev)}))
         return
-    name, arch, width, batch, shape, mode, t_arch, t_width = next(c for c in CONFIGS if c[0] == args.config)
+    name, arch, width, batch, shape, mode, t_arch, t_width = next(c for c in configs(dev) if c[0] == args.config)
     c, h, w = shape
-    model = models.create(arch, width, c, 10, h)
+    model = models.create(arch, width, c, 10, h).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     teacher = None
     if mode == "distill":
-        teacher = models.create(t_arch, t_width, c, 10, h)
+        teacher = models.create(t_arch, t_width, c, 10, h).to(dev)
         teacher.train()  # current batch statistics, as noise KD runs the teacher
         for p in teacher.parameters(): p.requires_grad_(False)
-    labels = torch.arange(batch) % 10
+    labels = (torch.arange(batch) % 10).to(dev)
 
     def step():
-        x = torch.randn(batch, c, h, w)
+        x = torch.randn(batch, c, h, w, device=dev)
         if mode == "infer":
             with torch.no_grad(): model.eval(); model(x)
             return
@@ -63,12 +82,15 @@ def torch_worker(args):
     for _ in range(2): step()
     times = []
     for _ in range(args.steps):
-        t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+        synchronize(dev); t = time.perf_counter(); step(); synchronize(dev); times.append(time.perf_counter() - t)
     med = statistics.median(times)
-    print(json.dumps({"ms_per_step": med * 1e3, "images_per_s": batch / med, "peak_mb": peak_mb()}))
+    print(json.dumps({"ms_per_step": med * 1e3, "images_per_s": batch / med, "peak_mb": peak_mb(dev)}))
 
 
-def peak_mb():
+def peak_mb(device="cpu"):
+    if device == "cuda":
+        import torch
+        return torch.cuda.max_memory_allocated() / 1048576.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -85,23 +107,29 @@ def main():
     p.add_argument("--torch-worker", action="store_true")
     p.add_argument("--config")
     p.add_argument("--sgemm", type=int)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--noisekd", default="./noisekd", help="the noisekd program (a published build on a machine without .NET)")
     args = p.parse_args()
     if args.torch_worker:
         torch_worker(args); return
 
     rows = []
-    me = [sys.executable, __file__, "--torch-worker", "--steps", str(args.steps), "--threads", str(args.threads)]
-    for name, arch, width, batch, (c, h, w), mode, t_arch, t_width in CONFIGS:
+    me = [sys.executable, __file__, "--torch-worker", "--steps", str(args.steps), "--threads", str(args.threads), "--device", args.device]
+    for name, arch, width, batch, (c, h, w), mode, t_arch, t_width in configs(args.device):
         if args.only and args.only not in name: continue
-        ours_cmd = ["./noisekd", "bench", "--model", arch, "--width", str(width), "--batch-size", str(batch), "--input", f"{c}x{h}x{w}",
-                    "--steps", str(args.steps), "--mode", mode, "--threads", str(args.threads)]
+        ours_cmd = [args.noisekd, "bench", "--model", arch, "--width", str(width), "--batch-size", str(batch), "--input", f"{c}x{h}x{w}",
+                    "--steps", str(args.steps), "--mode", mode, "--threads", str(args.threads), "--device", args.device]
         if t_arch: ours_cmd += ["--teacher-model", t_arch, "--teacher-width", str(t_width)]
         ours = run_json(ours_cmd)
         torch = run_json(me + ["--config", name])
         rows.append((name, ours["ms_per_step"], torch["ms_per_step"], ours["peak_mb"], torch["peak_mb"]))
     if not args.only or "sgemm" in args.only:
         for n in SGEMM_SIZES:
-            ours = run_json(["dotnet", "benchmarks/NoiseKD.Benchmarks/bin/Release/net10.0/NoiseKD.Benchmarks.dll", "sgemm-json", str(n), str(args.steps)])
+            if args.device == "cuda":  # the SGEMM primitive on the device, through the command line
+                ours = run_json([args.noisekd, "bench", "--device", "cuda", "--gemm", str(n), "--steps", str(args.steps)])
+                ours["ms_per_step"] = ours["ms"]
+            else:
+                ours = run_json(["dotnet", "benchmarks/NoiseKD.Benchmarks/bin/Release/net10.0/NoiseKD.Benchmarks.dll", "sgemm-json", str(n), str(args.steps)])
             torch = run_json(me + ["--sgemm", str(n)])
             rows.append((f"sgemm-{n}", ours["ms_per_step"], torch["ms_per_step"], ours.get("peak_mb", float("nan")), torch["peak_mb"]))
     print(f"{'configuration':32} {'ours ms':>10} {'torch ms':>10} {'ratio':>7} {'ours MB':>9} {'torch MB':>9}")

@@ -16,6 +16,12 @@
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 
+/* CUDA C++ through NVRTC (Cuda/Nvrtc.cs). Contraction is off there by the option --fmad=false, the
+ * counterpart of FP_CONTRACT OFF below. The host launches block = local size, grid = global / local
+ * (Cuda/CudaLaunch.cs), so the index macros read blockIdx/threadIdx/blockDim/gridDim as OpenCL's
+ * get_group_id/get_local_id/get_local_size/get_num_groups. NVRTC has no standard headers: the math
+ * functions are built in, INFINITY is not. */
+
 typedef long long i64;
 typedef unsigned long long u64;
 typedef unsigned int u32;

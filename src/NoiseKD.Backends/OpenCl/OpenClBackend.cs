@@ -1,3 +1,4 @@
+using NoiseKD.Backends.Kernels;
 using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.OpenCl;
@@ -5,19 +6,16 @@ namespace NoiseKD.Backends.OpenCl;
 /// <summary>
 /// IBackend on one OpenCL device: the kernels of kernels/ built once per device (binary cached on disk),
 /// one in-order command queue, buffers pooled by exact size. Every primitive is a device kernel (or a
-/// driver copy/fill); the host reads memory back only in <see cref="Download"/>. The in-order queue is
-/// what makes pooling safe: a scratch buffer released right after its kernel is enqueued can only be
-/// reused by commands that run after that kernel. The primitives are split by family over the partial
-/// files OpenClBackend.*.cs, mirroring CpuBackend.*.cs, which is their reference.
+/// driver copy/fill); the host reads memory back only in <see cref="Download"/>. The primitives
+/// themselves are <see cref="KernelBackend"/>'s, shared with the CUDA backend; this class is memory and launching.
 /// </summary>
-public sealed unsafe partial class OpenClBackend : IBackend
+public sealed unsafe class OpenClBackend : KernelBackend
 {
     /// <summary>Options for clBuildProgram (part of the binary cache key).</summary>
     const string BuildOptions = "-cl-std=CL1.2";
 
     readonly nint _context, _queue, _program;
     readonly Dictionary<string, nint> _kernels = new(StringComparer.Ordinal);
-    readonly BufferPool<OpenClBuffer> _pool = new();
     readonly object _launchLock = new();
     bool _disposed;
 
@@ -87,12 +85,9 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <summary>Whether the program binary came from the on-disk cache rather than a compile.</summary>
     public bool ProgramFromCache { get; }
 
-    public string Name => Device.Selector;
+    public override string Name => Device.Selector;
 
-    /// <summary>Bytes held by buffers in use.</summary>
-    public long LiveBytes => _pool.LiveBytes;
-    /// <summary>Bytes held in the pool, ready for reuse.</summary>
-    public long PooledBytes => _pool.PooledBytes;
+    protected override int ComputeUnits => Device.ComputeUnits;
 
     void CreateKernels()
     {
@@ -115,41 +110,20 @@ public sealed unsafe partial class OpenClBackend : IBackend
 
     // ---- memory ------------------------------------------------------------------------------------
 
-    public DeviceBuffer Allocate(long length)
+    private protected override int TryAllocate(long bytes, out ulong address)
     {
-        if (_pool.Take(length) is { } reused) return reused;
-        nint memory = CreateBuffer(length, out int status);
-        if (status != 0)
-        {
-            _pool.Trim(); // free what the pool holds and try once more
-            memory = CreateBuffer(length, out status);
-        }
-        if (status != 0)
-        {
-            _pool.ForgetLive(length);
-            throw new ClException($"clCreateBuffer ({length} floats)", status);
-        }
-        return new OpenClBuffer(this, length, memory);
+        int status;
+        address = (ulong)ClNative.clCreateBuffer(_context, ClNative.MemReadWrite, (nuint)bytes, null, &status);
+        return status;
     }
 
-    nint CreateBuffer(long length, out int status)
-    {
-        int s;
-        nint memory = ClNative.clCreateBuffer(_context, ClNative.MemReadWrite, (nuint)(Math.Max(1, length) * sizeof(float)), null, &s);
-        status = s;
-        return memory;
-    }
+    private protected override Exception AllocationFailed(long length, int status) => new ClException($"clCreateBuffer ({length} floats)", status);
 
-    public void Release(DeviceBuffer buffer) => _pool.Return((OpenClBuffer)buffer);
+    internal override void FreeMemory(ulong address) => ClNative.clReleaseMemObject((nint)address); // the object keeps its context alive until released
 
-    internal void ForgetLive(long length) => _pool.ForgetLive(length);
+    static nint Memory(DeviceBuffer b) => (nint)AddressOf(b);
 
-    /// <summary>Frees every pooled buffer (memory in use is untouched).</summary>
-    public void TrimPool() => _pool.Trim();
-
-    static nint Memory(DeviceBuffer b) => ((OpenClBuffer)b).Memory;
-
-    public void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, long destinationOffset)
+    public override void Upload(ReadOnlySpan<float> source, DeviceBuffer destination, long destinationOffset)
     {
         CheckRange(destination, destinationOffset, source.Length);
         if (source.IsEmpty) return;
@@ -158,7 +132,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                                                             (nuint)(source.Length * sizeof(float)), p, 0, null, null), "clEnqueueWriteBuffer");
     }
 
-    public void Download(DeviceBuffer source, long sourceOffset, Span<float> destination)
+    public override void Download(DeviceBuffer source, long sourceOffset, Span<float> destination)
     {
         CheckRange(source, sourceOffset, destination.Length);
         if (destination.IsEmpty) return;
@@ -167,7 +141,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                                                            (nuint)(destination.Length * sizeof(float)), p, 0, null, null), "clEnqueueReadBuffer");
     }
 
-    public void Fill(DeviceBuffer destination, long offset, long count, float value)
+    public override void Fill(DeviceBuffer destination, long offset, long count, float value)
     {
         CheckRange(destination, offset, count);
         if (count == 0) return;
@@ -175,7 +149,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                                                        (nuint)(count * sizeof(float)), 0, null, null), "clEnqueueFillBuffer");
     }
 
-    public void CopyBlocks(DeviceBuffer source, long sourceOffset, long sourceStride,
+    public override void CopyBlocks(DeviceBuffer source, long sourceOffset, long sourceStride,
                            DeviceBuffer destination, long destinationOffset, long destinationStride,
                            long rows, long rowLength)
     {
@@ -189,10 +163,10 @@ public sealed unsafe partial class OpenClBackend : IBackend
             return;
         }
         Run("copy_blocks", Grid.Plane(rowLength, rows),
-            [KernelArg.Of(source), sourceOffset, sourceStride, KernelArg.Of(destination), destinationOffset, destinationStride, rows, rowLength]);
+            [Of(source), sourceOffset, sourceStride, Of(destination), destinationOffset, destinationStride, rows, rowLength]);
     }
 
-    public void Synchronize() => ClException.Check(ClNative.clFinish(_queue), "clFinish");
+    public override void Synchronize() => ClException.Check(ClNative.clFinish(_queue), "clFinish");
 
     // ---- launching -----------------------------------------------------------------------------------
 
@@ -200,7 +174,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// Sets the arguments of kernel <paramref name="name"/> and enqueues it. A cl_kernel holds its
     /// arguments, so setting and enqueuing happen under one lock (a data-loader thread may launch too).
     /// </summary>
-    internal void Run(string name, Grid grid, ReadOnlySpan<KernelArg> args)
+    private protected override void Run(string name, Grid grid, ReadOnlySpan<KernelArg> args)
     {
         if (grid.IsEmpty) return;
         if (!_kernels.TryGetValue(name, out nint kernel)) throw new InvalidOperationException($"no kernel '{name}' in kernels/*.cl");
@@ -219,12 +193,12 @@ public sealed unsafe partial class OpenClBackend : IBackend
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         if (_queue != 0) ClNative.clFinish(_queue);
-        _pool.Trim();
+        Pool.Trim();
         foreach (var kernel in _kernels.Values) ClNative.clReleaseKernel(kernel);
         _kernels.Clear();
         if (_program != 0) ClNative.clReleaseProgram(_program);

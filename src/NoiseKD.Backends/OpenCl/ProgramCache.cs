@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using NoiseKD.Backends.Kernels;
 
 namespace NoiseKD.Backends.OpenCl;
 
@@ -12,18 +12,7 @@ namespace NoiseKD.Backends.OpenCl;
 /// </summary>
 internal static unsafe class ProgramCache
 {
-    public static string Directory
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("NOISEKD_CACHE_DIR") is { Length: > 0 } custom) return Path.Combine(custom, "opencl");
-            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            string root = string.IsNullOrEmpty(xdg)
-                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
-                : xdg;
-            return Path.Combine(root, "noisekd", "opencl");
-        }
-    }
+    public static string Directory => KernelCache.Directory("opencl");
 
     /// <summary>A built program for <paramref name="device"/>; <paramref name="fromCache"/> says whether the binary was reused.</summary>
     public static nint Build(nint context, OpenClDeviceInfo device, string source, string options, out bool fromCache)
@@ -41,10 +30,7 @@ internal static unsafe class ProgramCache
     }
 
     static string Key(OpenClDeviceInfo device, string source, string options)
-    {
-        string identity = string.Join("\n", source, options, device.Platform, device.Name, device.Version, device.DriverVersion);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
-    }
+        => KernelCache.Key(source, options, device.Platform, device.Name, device.Version, device.DriverVersion);
 
     static nint BuildFromSource(nint context, nint device, string source, string options)
     {
@@ -104,12 +90,9 @@ internal static unsafe class ProgramCache
                 byte* binaries = p;
                 ClException.Check(ClNative.clGetProgramInfo(program, ClNative.ProgramBinaries, (nuint)sizeof(nint), &binaries, null), "clGetProgramInfo");
             }
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            string temporary = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temporary, binary);
-            File.Move(temporary, path, overwrite: true); // atomic: a concurrent reader sees the old file or the whole new one
+            KernelCache.TryWrite(path, binary);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ClException)
+        catch (ClException)
         {
             // The cache is an optimisation; the program is already built.
         }

@@ -1,6 +1,7 @@
 using CommandLine;
 using NoiseKD.Backends;
 using NoiseKD.Backends.Cpu;
+using NoiseKD.Backends.Cuda;
 using NoiseKD.Backends.OpenCl;
 using NoiseKD.Tensors;
 
@@ -9,7 +10,7 @@ namespace NoiseKD.Cli.Commands;
 /// <summary>Options every verb shares.</summary>
 public abstract class CommonOptions
 {
-    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, opencl (the first OpenCL device) or opencl:PLATFORM:DEVICE (see `noisekd devices`).")]
+    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, cuda (= cuda:0), cuda:N, opencl (the first OpenCL device) or opencl:PLATFORM:DEVICE (see `noisekd devices`).")]
     public string Device { get; set; } = "cpu";
 
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
@@ -31,7 +32,7 @@ public abstract class CommonOptions
         return device;
     }
 
-    /// <summary>cpu, opencl (= opencl:0:0) or opencl:PLATFORM:DEVICE; anything else, or a device that cannot open, is a user error.</summary>
+    /// <summary>cpu, cuda (= cuda:0), cuda:N, opencl (= opencl:0:0) or opencl:PLATFORM:DEVICE; anything else, or a device that cannot open, is a user error.</summary>
     public static IBackend ParseDevice(string spec)
     {
         string[] parts = spec.ToLowerInvariant().Split(':');
@@ -45,6 +46,15 @@ public abstract class CommonOptions
                 throw new ArgumentException($"--device '{spec}' is not available: {reason}");
             return backend!;
         }
-        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, opencl or opencl:PLATFORM:DEVICE (`noisekd devices` lists them)");
+        if (parts[0] == "cuda" && parts.Length is 1 or 2)
+        {
+            int index = 0;
+            if (parts.Length == 2 && !(int.TryParse(parts[1], out index) && index >= 0))
+                throw new ArgumentException($"--device '{spec}': expected cuda:N with a device index, e.g. cuda:0");
+            if (!CudaBackend.TryCreate(index, out var backend, out var reason))
+                throw new ArgumentException($"--device '{spec}' is not available: {reason}");
+            return backend!;
+        }
+        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, cuda, cuda:N, opencl or opencl:PLATFORM:DEVICE (`noisekd devices` lists them)");
     }
 }

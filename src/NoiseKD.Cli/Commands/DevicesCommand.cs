@@ -1,19 +1,42 @@
 using CommandLine;
 using NoiseKD.Backends.Cpu;
+using NoiseKD.Backends.Cuda;
 using NoiseKD.Backends.OpenCl;
 
 namespace NoiseKD.Cli.Commands;
 
-[Verb("devices", HelpText = "List the devices --device can name: the CPU and every OpenCL platform and device.")]
+[Verb("devices", HelpText = "List the devices --device can name: the CPU, every CUDA device and every OpenCL platform and device.")]
 public sealed class DevicesCommand : ICommand
 {
     public int Run()
     {
         Console.WriteLine($"cpu            managed CPU backend, {CpuParallel.Threads} threads");
+        ListCuda();
+        ListOpenCl();
+        return 0;
+    }
+
+    static void ListCuda()
+    {
+        if (CudaDevices.DriverProblem is { } problem)
+        {
+            Console.WriteLine($"cuda           none: {problem}");
+            return;
+        }
+        Console.WriteLine($"CUDA driver {CudaDevices.DriverVersion}" +
+                          (CudaDevices.NvrtcVersion is { } nvrtc ? $", NVRTC {nvrtc} ({CudaLibraries.Nvrtc})" : ""));
+        foreach (var d in CudaDevices.All)
+            Console.WriteLine($"{d.Selector,-14} {d.Name} (compute capability {d.Major}.{d.Minor}; {d.Multiprocessors} multiprocessors; " +
+                              $"{d.TotalMemoryBytes / 1048576} MiB)");
+        if (CudaDevices.Problem is { } compiler) Console.WriteLine($"cuda           cannot run kernels: {compiler}");
+    }
+
+    static void ListOpenCl()
+    {
         if (OpenClDevices.Problem is { } problem)
         {
             Console.WriteLine($"opencl         none: {problem}");
-            return 0;
+            return;
         }
         foreach (var platform in OpenClDevices.All.GroupBy(d => d.PlatformIndex))
         {
@@ -22,6 +45,5 @@ public sealed class DevicesCommand : ICommand
                 Console.WriteLine($"{d.Selector,-14} {d.Name} ({d.Type}; {d.Version}; driver {d.DriverVersion}; {d.OpenClC}; " +
                                   $"{d.ComputeUnits} compute units; {d.GlobalMemoryBytes / 1048576} MiB global, {d.LocalMemoryBytes / 1024} KiB local memory)");
         }
-        return 0;
     }
 }

@@ -42,10 +42,3 @@ public sealed class OpenClTheoryAttribute : TheoryAttribute
         if (OpenClDevice.Unavailable is { } reason) Skip = $"no OpenCL device: {reason}";
     }
 }
-
-/// <summary>Tests that change process-wide defaults (Devices.Default, Generator.Default) run alone, after the others.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class OpenClDefaultsCollection
-{
-    public const string Name = "OpenCL with process-wide defaults";
-}

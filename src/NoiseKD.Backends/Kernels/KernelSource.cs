@@ -2,18 +2,22 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 /// <summary>
 /// The device kernels of kernels/ (embedded in this assembly) as one program source: every *.cl file
 /// in name order, with `#include "x.h"` replaced by the header's text the first time it is seen (the
-/// headers carry include guards, so the CUDA path can include them the ordinary way).
+/// headers carry include guards). OpenCL builds it as OpenCL C; NVRTC compiles the same text as CUDA C++,
+/// where __CUDACC_RTC__ selects the CUDA half of portability.h.
 /// </summary>
 internal static partial class KernelSource
 {
     const string Prefix = "kernels/";
 
     public static string Program { get; } = Assemble();
+
+    /// <summary>The entry points of <see cref="Program"/> (every KERNEL function), for APIs that look kernels up by name (CUDA).</summary>
+    public static IReadOnlyList<string> KernelNames { get; } = KernelDeclaration().Matches(Program).Select(m => m.Groups[1].Value).ToList();
 
     static string Assemble()
     {
@@ -42,6 +46,9 @@ internal static partial class KernelSource
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
     }
+
+    [GeneratedRegex(@"^KERNEL\s+void\s+(\w+)\s*\(", RegexOptions.Multiline)]
+    private static partial Regex KernelDeclaration();
 
     [GeneratedRegex("^#include \"([^\"]+)\"[ \\t]*$", RegexOptions.Multiline)]
     private static partial Regex Include();

@@ -1,9 +1,10 @@
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 /// <summary>
-/// One kernel argument as clSetKernelArg takes it: a value of 4 or 8 bytes (int, float, long, ulong,
-/// bool as int) or a buffer handle, held in the low bytes of a 64-bit word (little-endian hosts).
-/// Implicit conversions let a call list its arguments as the kernel declares them.
+/// One kernel argument as clSetKernelArg and cuLaunchKernel take it (a pointer to the value): a value of
+/// 4 or 8 bytes (int, float, long, ulong, bool as int) or a device address (cl_mem, CUdeviceptr), held in
+/// the low bytes of a 64-bit word at offset 0 (little-endian hosts). Implicit conversions let a call list
+/// its arguments as the kernel declares them.
 /// </summary>
 internal readonly struct KernelArg
 {
@@ -23,14 +24,8 @@ internal readonly struct KernelArg
     public static implicit operator KernelArg(long v) => new(unchecked((ulong)v), sizeof(long));
     public static implicit operator KernelArg(ulong v) => new(v, sizeof(ulong));
 
-    /// <summary>A buffer argument; null becomes a NULL pointer in the kernel (optional gamma, beta, ...).</summary>
-    public static KernelArg Of(DeviceBuffer? buffer)
-    {
-        if (buffer is null) return new(0, IntPtr.Size);
-        if (buffer is not OpenClBuffer cl) throw new ArgumentException($"a {buffer.Backend.Name} buffer was passed to the OpenCL backend");
-        if (buffer.IsReleased || cl.Memory == 0) throw new ObjectDisposedException(nameof(DeviceBuffer), "buffer was released to the pool");
-        return new((ulong)cl.Memory, IntPtr.Size);
-    }
+    /// <summary>A device address (cl_mem handle or CUdeviceptr); 0 is a NULL pointer in the kernel.</summary>
+    public static KernelArg Address(ulong address) => new(address, sizeof(ulong));
 }
 
 /// <summary>

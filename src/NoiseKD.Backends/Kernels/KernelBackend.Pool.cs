@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Pooling and nearest upsampling over N*C planes: kernels/pool.cl (backward passes are gathers).
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     public void MaxPool2dForward(in PoolGeometry g, DeviceBuffer x, DeviceBuffer y)
     {

@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Elementwise primitives: kernels/elementwise.cl and kernels/random.cl.
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     public void Unary(UnaryOp op, float alpha, DeviceBuffer x, DeviceBuffer y, long count)
     {

@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Row-wise softmax and log-softmax: kernels/softmax.cl, one work-group per row.
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     public void Softmax(DeviceBuffer x, int rows, int cols, bool log, DeviceBuffer y)
     {

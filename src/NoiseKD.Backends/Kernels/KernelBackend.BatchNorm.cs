@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Batch normalization over [N, C, HW]: kernels/batchnorm.cl on top of the channel sums of reduce.cl.
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     public void BatchNormStatistics(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance)
     {

@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Reductions and per-channel broadcasts over NCHW: kernels/reduce.cl (two deterministic stages).
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     /// <summary>What channel_partials sums (TERM_* in kernels/reduce.cl).</summary>
     enum Term { Plain = 0, SquaredDeviation = 1, CenteredProduct = 2 }
@@ -17,7 +16,7 @@ public sealed partial class OpenClBackend
     {
         CheckRange(x, 0, count);
         CheckRange(result, resultOffset, 1);
-        if (count > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), $"sum: {count} elements exceed the OpenCL backend's 2^31 limit");
+        if (count > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), $"sum: {count} elements exceed the {Name} backend's 2^31 limit");
         ChannelReduce(Term.Plain, x, null, null, 1, 1, (int)count, 1f, result, resultOffset, accumulate: false);
     }
 

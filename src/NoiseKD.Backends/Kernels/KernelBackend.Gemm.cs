@@ -1,12 +1,11 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // SGEMM: kernels/gemm.cl has two kernels for one contract. GPUs get the local-memory tiled kernel; CPU
 // drivers (PoCL) run work-groups as loops over items and spill registers at every barrier, so they get
 // the barrier-free register-blocked one (5x faster there).
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     /// <summary>GEMM_THREADS and GEMM_TILE, STRIP_ROWS and STRIP_COLS of kernels/gemm.cl.</summary>
     const int GemmThreads = 16, GemmTile = 64, StripRows = 6, StripColumns = 16;
@@ -15,8 +14,8 @@ public sealed partial class OpenClBackend
     /// <summary>K is split only into slices at least this long (shorter ones cost more to add up than they save).</summary>
     const int MinSplitDepth = 256;
 
-    /// <summary>Whether Gemm runs the tiled local-memory kernel (default: on every device but CPUs; see NOISEKD_OPENCL_GEMM).</summary>
-    internal bool TiledGemm { get; set; }
+    /// <summary>Whether Gemm runs the tiled local-memory kernel (GPUs) rather than gemm_strips (CPU drivers); see NOISEKD_OPENCL_GEMM.</summary>
+    internal bool TiledGemm { get; set; } = true;
 
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
                      float alpha, DeviceBuffer a, long aOffset, int lda,
@@ -47,7 +46,7 @@ public sealed partial class OpenClBackend
     /// </summary>
     int Splits(long groups, int k)
     {
-        long wanted = 4L * Device.ComputeUnits;
+        long wanted = 4L * ComputeUnits;
         if (groups >= wanted) return 1;
         return (int)Math.Clamp((wanted + groups - 1) / groups, 1, Math.Max(1, k / MinSplitDepth));
     }

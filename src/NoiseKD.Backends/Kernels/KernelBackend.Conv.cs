@@ -1,7 +1,6 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 /// <summary>
 /// Conv2d passes (kernels/conv.cl): depthwise layers run direct kernels; all others are SGEMMs over
@@ -12,7 +11,7 @@ namespace NoiseKD.Backends.OpenCl;
 /// where dy_g / y_g of several images is the channel-major gather of their planes (one image reads
 /// NCHW in place). The same plan as Cpu/GemmConv.cs, without its per-thread image ranges.
 /// </summary>
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     /// <summary>Floats of im2col scratch per chunk of images (64 MiB).</summary>
     const long ColumnBudget = 1L << 24;

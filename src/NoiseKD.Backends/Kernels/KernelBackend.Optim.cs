@@ -1,10 +1,9 @@
 using static NoiseKD.Backends.BackendChecks;
-using static NoiseKD.Backends.OpenCl.KernelArg;
 
-namespace NoiseKD.Backends.OpenCl;
+namespace NoiseKD.Backends.Kernels;
 
 // Optimizer updates in torch.optim's order of operations: kernels/optim.cl.
-public sealed partial class OpenClBackend
+public abstract partial class KernelBackend
 {
     public void SgdUpdate(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer? momentumBuffer, long count,
                           float lr, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
