@@ -7,7 +7,7 @@ namespace NoiseKD.Benchmarks;
 /// <summary>
 /// A fast table of GFLOP/s = flops / median time, for tuning loops where BenchmarkDotNet's full
 /// statistics take too long. Each case is warmed up, then repeated until about a second has passed.
-/// Arguments: [sgemm|conv|all] [batch] [layer-name filter].
+/// Arguments: [sgemm|conv|all] [batch] [layer-name filter] [layer set: cifar|fmnist|mbv2].
 /// </summary>
 public static class QuickGflops
 {
@@ -16,10 +16,11 @@ public static class QuickGflops
         string what = args.Length > 0 ? args[0] : "all";
         int batch = args.Length > 1 ? int.Parse(args[1]) : 64;
         string filter = args.Length > 2 ? args[2] : "";
+        string set = args.Length > 3 ? args[3] : "cifar";
         var backend = CpuBackend.Instance;
         Console.WriteLine($"threads {CpuParallel.Threads}, {DateTime.Now:yyyy-MM-dd HH:mm}");
         if (what is "all" or "sgemm") Sgemm(backend);
-        if (what is "all" or "conv") Conv(backend, batch, filter);
+        if (what is "all" or "conv") Conv(backend, set, batch, filter);
         return 0;
     }
 
@@ -53,11 +54,11 @@ public static class QuickGflops
         return 0;
     }
 
-    static void Conv(CpuBackend backend, int batch, string filter)
+    static void Conv(CpuBackend backend, string set, int batch, string filter)
     {
-        Console.WriteLine($"conv, batch {batch}: GFLOP/s of the median [of the best] time (median ms)");
+        Console.WriteLine($"conv ({set}), batch {batch}: GFLOP/s of the median [of the best] time (median ms)");
         Console.WriteLine($"{"layer",-26} {"forward",22} {"backward data",22} {"backward weight",22}");
-        foreach (var (name, g) in Shapes.Conv(batch).Where(c => c.Name.Contains(filter)))
+        foreach (var (name, g) in Shapes.Conv(set, batch).Where(c => c.Name.Contains(filter)))
         {
             using var x = TestData.Random(backend, g.InputLength, 1);
             using var w = TestData.Random(backend, g.WeightLength, 2);
