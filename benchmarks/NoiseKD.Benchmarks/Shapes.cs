@@ -85,6 +85,22 @@ public static class Shapes
         yield return Layer("320->1280 4x4 k1", batch, 320, 1280, 4, 1, 1);
     }
 
+    /// <summary>A named activation [N, C, HW] (what BatchNorm and the elementwise ops see).</summary>
+    public readonly record struct Activation(string Name, int N, int C, int HW)
+    {
+        public override string ToString() => Name;
+    }
+
+    /// <summary>The distinct BatchNorm/activation shapes of a layer set.</summary>
+    public static IEnumerable<Activation> Activations(string set, int batch) => set switch
+    {
+        "cifar" => [new("64x32x32", batch, 64, 1024), new("128x16x16", batch, 128, 256), new("256x8x8", batch, 256, 64), new("512x4x4", batch, 512, 16)],
+        "fmnist" => [new("16x28x28", batch, 16, 784), new("32x14x14", batch, 32, 196), new("64x7x7", batch, 64, 49), new("128x4x4", batch, 128, 16)],
+        "mbv2" => [new("96x32x32", batch, 96, 1024), new("144x32x32", batch, 144, 1024), new("192x16x16", batch, 192, 256), new("384x8x8", batch, 384, 64),
+                   new("960x4x4", batch, 960, 16)],
+        _ => throw new ArgumentException($"unknown layer set '{set}' (cifar, fmnist, mbv2)"),
+    };
+
     static ConvCase Layer(string name, int batch, int cin, int cout, int size, int kernel, int stride)
         => new(name, new ConvGeometry(batch, cin, size, size, cout, kernel, kernel, stride, stride, kernel / 2, kernel / 2, 1));
 
