@@ -10,7 +10,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckConv(g, x, weight, y);
         if (g.IsDepthwise) DepthwiseConv.Forward(this, g, P(x), P(weight), P(y));
-        else if (ShiftedConv.Applies(g)) ShiftedConv.Forward(this, g, P(x), P(weight), P(y));
+        else if (ShiftedConv.AppliesToForward(g)) ShiftedConv.Forward(this, g, P(x), P(weight), P(y));
         else GemmConv.Forward(this, g, P(x), P(weight), P(y));
     }
 

@@ -18,17 +18,31 @@ namespace NoiseKD.Backends.Cpu;
 /// </summary>
 internal static unsafe class ShiftedConv
 {
-    /// <summary>Stride 1, padding within the kernel's reach, not 1x1, at most 30% extra columns.</summary>
-    public static bool Applies(in ConvGeometry g)
-        => g.StrideH == 1 && g.StrideW == 1 && g.PadH <= g.KH - 1 && g.PadW <= g.KW - 1
-           && (g.KH > 1 || g.KW > 1) && (g.W + 2 * g.PadW) * 10 <= g.W * 13 && Avx.IsSupported;
+    // When to take this path, from A/B runs of the quick table (single thread, the ResNet-18 CIFAR
+    // and width-0.25 28x28 layer sets): the dropped columns cost (W + 2*pad)/W in flops, which pays
+    // where packing dominated the old path, i.e. where the GEMM has few rows (<= 64), and elsewhere
+    // only when the map is wide (<= 15% extra; 256->256 8x8 lost 12% at 25% extra). Backward data
+    // keeps im2col's path for many input channels: its GEMM reads dy without packing it, and
+    // col2im is one cheap pass (128->128 16x16: 74 vs 70 GFLOP/s). A GEMM thinner than a register
+    // tile (a first layer's Cin of 1-3) also stays there (1->16 28x28 backward data: 27 vs 6.4).
+    public static bool AppliesToForward(in ConvGeometry g) => Applies(g, g.CoutPerGroup);
 
-    // The backward passes' GEMMs have Cin rows (data) or Cin*KH*KW columns (weight): below a few
-    // input channels (a network's first layer) they are thinner than a register tile and the
-    // im2col path is faster (measured on 1->16 28x28: 6.4 vs 27 GFLOP/s backward data).
-    public static bool AppliesToBackwardData(in ConvGeometry g) => Applies(g) && g.CinPerGroup >= 4;
+    public static bool AppliesToBackwardData(in ConvGeometry g)
+        => Applies(g, g.CinPerGroup) && g.CinPerGroup >= 4 && g.CinPerGroup <= FewRows;
 
-    public static bool AppliesToBackwardWeight(in ConvGeometry g) => Applies(g) && g.CinPerGroup * g.KH * g.KW >= Sgemm.NR;
+    public static bool AppliesToBackwardWeight(in ConvGeometry g)
+        => Applies(g, g.CoutPerGroup) && g.CinPerGroup * g.KH * g.KW >= Sgemm.NR;
+
+    const int FewRows = 64;
+
+    /// <summary>Stride 1, padding within the kernel's reach, not 1x1, and few enough dropped columns for a GEMM of <paramref name="rows"/> rows.</summary>
+    static bool Applies(in ConvGeometry g, int rows)
+    {
+        if (g.StrideH != 1 || g.StrideW != 1 || g.PadH > g.KH - 1 || g.PadW > g.KW - 1 || (g.KH == 1 && g.KW == 1) || !Avx.IsSupported)
+            return false;
+        int extraPercent = 200 * g.PadW / g.W;
+        return extraPercent <= 15 || (rows <= FewRows && extraPercent <= 30);
+    }
 
     public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
         => Correlate(backend, g, x, w, y, accumulate: false);
