@@ -101,6 +101,14 @@ public static class Shapes
         _ => throw new ArgumentException($"unknown layer set '{set}' (cifar, fmnist, mbv2)"),
     };
 
+    /// <summary>Every layer set at the batch its model trains with here (CIFAR models 64, the 28x28 teacher 128).</summary>
+    public static IEnumerable<ConvCase> AllConv() => Conv("cifar", 64).Concat(Conv("fmnist", 128)).Concat(Conv("mbv2", 64));
+
+    /// <summary>Every set's activation shapes, named with the set, at the same batches as <see cref="AllConv"/>.</summary>
+    public static IEnumerable<Activation> AllActivations()
+        => new[] { ("cifar", 64), ("fmnist", 128), ("mbv2", 64) }
+            .SelectMany(s => Activations(s.Item1, s.Item2).Select(a => a with { Name = $"{s.Item1} {a.Name}" }));
+
     static ConvCase Layer(string name, int batch, int cin, int cout, int size, int kernel, int stride)
         => new(name, new ConvGeometry(batch, cin, size, size, cout, kernel, kernel, stride, stride, kernel / 2, kernel / 2, 1));
 
