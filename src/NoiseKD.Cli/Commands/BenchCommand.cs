@@ -65,7 +65,9 @@ public sealed class BenchCommand : CommonOptions, ICommand
             if (teacher is not null)
             {
                 Tensor t;
-                using (Tape.NoGrad()) t = teacher.Forward(x);
+                // As Distiller does: the teacher's activations return to the pool before the student's forward.
+                using (var teacherScope = new TensorScope())
+                using (Tape.NoGrad()) t = teacherScope.Keep(teacher.Forward(x));
                 loss = F.SoftTargetCrossEntropy(model.Forward(x), t);
             }
             else loss = F.CrossEntropy(model.Forward(x), labels);
