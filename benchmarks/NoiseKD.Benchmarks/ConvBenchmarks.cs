@@ -4,14 +4,14 @@ using NoiseKD.Backends.Cpu;
 
 namespace NoiseKD.Benchmarks;
 
-/// <summary>Conv2d forward, backward data and backward weight at ResNet-18/CIFAR shapes, batch 64.</summary>
+/// <summary>Conv2d forward, backward data and backward weight at the layer shapes of ResNet-18 (CIFAR, batch 64), ResNet-18 width 0.25 (1x28x28, batch 128) and MobileNetV2 (CIFAR, batch 64).</summary>
 [MemoryDiagnoser]
 public class ConvBenchmarks
 {
     readonly CpuBackend _backend = CpuBackend.Instance;
     DeviceBuffer _x = null!, _w = null!, _y = null!;
 
-    public static IEnumerable<Shapes.ConvCase> Layers => Shapes.Conv(batch: 64);
+    public static IEnumerable<Shapes.ConvCase> Layers => Shapes.AllConv();
 
     [ParamsSource(nameof(Layers))]
     public Shapes.ConvCase Layer { get; set; }

@@ -150,7 +150,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             using var scope = new TensorScope();
             var x = transfer.Next(options.BatchSize);
             Tensor target;
-            using (Tape.NoGrad()) target = teacher.Forward(x);
+            // The teacher's activations go back to the pool before the student's forward: only its output is kept.
+            using (var teacherScope = new TensorScope())
+            using (Tape.NoGrad()) target = teacherScope.Keep(teacher.Forward(x));
             var loss = options.LossOrDefault.Loss(student.Forward(x), target);
             lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"distillation loss at epoch {epoch}, step {step}");
             _progress.BatchDone(step, lossSum / step, double.NaN, step * options.BatchSize / clock.Elapsed.TotalSeconds);

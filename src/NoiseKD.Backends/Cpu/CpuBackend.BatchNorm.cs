@@ -14,13 +14,15 @@ public sealed unsafe partial class CpuBackend
         CheckRange(variance, 0, channels);
         float* px = P(x), pm = P(mean), pv = P(variance);
         long count = (long)n * hw;
-        // Two passes (mean, then squared deviations from it): no cancellation of E[x^2] - E[x]^2.
+        // One pass of sums shifted by the channel's first value s: var = E[(x-s)^2] - E[x-s]^2, which
+        // does not cancel the way E[x^2] - E[x]^2 does when |mean| >> std, as long as s is a typical value.
         CpuParallel.For(channels, 2.0 * count, c =>
         {
-            double mu = DoubleSums.OverChannel(px, px, n, channels, hw, c, new Plain()) / count;
-            double squares = DoubleSums.OverChannel(px, px, n, channels, hw, c, new SquaredDeviation(mu));
-            pm[c] = (float)mu;
-            pv[c] = (float)(squares / count); // biased, as BN normalizes with
+            float shift = px[(long)c * hw];
+            var (sum, squares) = DoubleSums.ShiftedMoments(px, px, n, channels, hw, c, shift, shift);
+            double meanShifted = sum / count;
+            pm[c] = (float)(shift + meanShifted);
+            pv[c] = (float)Math.Max(0, squares / count - meanShifted * meanShifted); // biased, as BN normalizes with
         });
     }
 
@@ -30,15 +32,26 @@ public sealed unsafe partial class CpuBackend
         CheckBatchNormForward(x, n, channels, hw, mean, variance, gamma, beta, y);
         float* px = P(x), py = P(y), pm = P(mean), pv = P(variance);
         float* pg = P(gamma, allowNull: true), pb = P(beta, allowNull: true);
-        CpuParallel.For(n * channels, 2.0 * hw, plane =>
+        // Scale and shift once per channel, then the planes in memory order split into one contiguous
+        // range per thread: small maps (4x4) have planes of 16 floats, too few to pay for a call and a
+        // square root each, and large ones stream best in order.
+        var scales = new float[channels];
+        var shifts = new float[channels];
+        for (int c = 0; c < channels; c++)
         {
-            int c = plane % channels;
             double invStd = 1.0 / Math.Sqrt((double)pv[c] + eps);
-            float scale = (float)(pg == null ? invStd : pg[c] * invStd);
-            float shift = pb == null ? 0f : pb[c];
-            long offset = (long)plane * hw;
-            // (x - mean) * scale + shift rather than x * scale + (shift - mean*scale): no cancellation when |mean| >> std.
-            MapSpan(px + offset, py + offset, 0, hw, new NormalizeFunction(pm[c], scale, shift));
+            scales[c] = (float)(pg == null ? invStd : pg[c] * invStd);
+            shifts[c] = pb == null ? 0f : pb[c];
+        }
+        CpuParallel.ForRange((long)n * channels, 2.0 * hw, (p0, p1) =>
+        {
+            for (long plane = p0; plane < p1; plane++)
+            {
+                int c = (int)(plane % channels);
+                long offset = plane * hw;
+                // (x - mean) * scale + shift rather than x * scale + (shift - mean*scale): no cancellation when |mean| >> std.
+                MapSpan(px + offset, py + offset, 0, hw, new NormalizeFunction(pm[c], scales[c], shifts[c]));
+            }
         });
     }
 
@@ -59,8 +72,9 @@ public sealed unsafe partial class CpuBackend
             double sumDy = 0, sumDyXhat = 0;
             if (needSums)
             {
-                sumDy = DoubleSums.OverChannel(pdy, pdy, n, channels, hw, c, new Plain());
-                sumDyXhat = invStd * DoubleSums.OverChannel(px, pdy, n, channels, hw, c, new CenteredProduct(mu));
+                var (dySum, centeredProducts) = DoubleSums.ShiftedMoments(px, pdy, n, channels, hw, c, (float)mu, 0f);
+                sumDy = dySum;
+                sumDyXhat = invStd * centeredProducts;
             }
             if (pdg != null) pdg[c] = (float)(pdg[c] + sumDyXhat);
             if (pdb != null) pdb[c] = (float)(pdb[c] + sumDy);

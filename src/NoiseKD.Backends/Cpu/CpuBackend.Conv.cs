@@ -2,13 +2,17 @@ using static NoiseKD.Backends.BackendChecks;
 
 namespace NoiseKD.Backends.Cpu;
 
-/// <summary>Conv2d passes: depthwise layers run a direct kernel, all others im2col + SGEMM.</summary>
+/// <summary>
+/// Conv2d passes: depthwise layers run a direct kernel, stride-1 layers SGEMM over shifted slices of
+/// a padded copy (<see cref="ShiftedConv"/>), all others im2col + SGEMM.
+/// </summary>
 public sealed unsafe partial class CpuBackend
 {
     public void Conv2dForward(in ConvGeometry g, DeviceBuffer x, DeviceBuffer weight, DeviceBuffer y)
     {
         CheckConv(g, x, weight, y);
         if (g.IsDepthwise) DepthwiseConv.Forward(this, g, P(x), P(weight), P(y));
+        else if (ShiftedConv.AppliesToForward(g)) ShiftedConv.Forward(this, g, P(x), P(weight), P(y));
         else GemmConv.Forward(this, g, P(x), P(weight), P(y));
     }
 
@@ -16,6 +20,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckConv(g, dx, weight, dy);
         if (g.IsDepthwise) DepthwiseConv.BackwardData(this, g, P(dy), P(weight), P(dx), accumulate);
+        else if (ShiftedConv.AppliesToBackwardData(g)) ShiftedConv.BackwardData(this, g, P(dy), P(weight), P(dx), accumulate);
         else GemmConv.BackwardData(this, g, P(dy), P(weight), P(dx), accumulate);
     }
 
@@ -23,6 +28,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckConv(g, x, dweight, dy);
         if (g.IsDepthwise) DepthwiseConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
+        else if (ShiftedConv.AppliesToBackwardWeight(g)) ShiftedConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
         else GemmConv.BackwardWeight(this, g, P(x), P(dy), P(dweight), accumulate);
     }
 }

@@ -21,9 +21,19 @@ internal static unsafe class GemmConv
         => ForImageRanges(g, (part, start, end, threads) => BackwardDataRange(backend, g, dy, w, dx, accumulate, start, end, threads));
 
     public static void BackwardWeight(CpuBackend backend, ConvGeometry g, float* x, float* dy, float* dw, bool accumulate)
+        => SumWeightGradientOverRanges(backend, g, dw, accumulate,
+                                       (target, acc, start, end, threads) => BackwardWeightRange(backend, g, x, dy, target, acc, start, end, threads));
+
+    /// <summary>Computes dW into <c>target</c> (added to it when <c>accumulate</c>) from images [start, end).</summary>
+    internal delegate void WeightRangeBody(float* target, bool accumulate, int start, int end, int gemmThreads);
+
+    /// <summary>
+    /// Runs a backward-weight pass per image range: each range sums its images into its own copy of
+    /// dW (range 0 straight into dw), then the copies are added: race-free without locks, and no
+    /// thread waits on another mid-pass.
+    /// </summary>
+    internal static void SumWeightGradientOverRanges(CpuBackend backend, ConvGeometry g, float* dw, bool accumulate, WeightRangeBody body)
     {
-        // Each range sums its images into its own copy of dW (range 0 straight into dw), then the
-        // copies are added: race-free without locks, and no thread waits on another mid-pass.
         int ranges = RangeCount(g);
         var partials = new DeviceBuffer[ranges - 1];
         for (int i = 0; i < partials.Length; i++) partials[i] = backend.Allocate(g.WeightLength);
@@ -32,7 +42,7 @@ internal static unsafe class GemmConv
             ForImageRanges(g, (part, start, end, threads) =>
             {
                 float* target = part == 0 ? dw : CpuBackend.P(partials[part - 1]);
-                BackwardWeightRange(backend, g, x, dy, target, part == 0 && accumulate, start, end, threads);
+                body(target, part == 0 && accumulate, start, end, threads);
             });
             foreach (var partial in partials)
             {
@@ -52,14 +62,18 @@ internal static unsafe class GemmConv
 
     static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;
 
-    static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
+    internal static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
 
-    static int ImagesPerChunk(in ConvGeometry g, int images)
-        => Math.Clamp((TargetColumns + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, images);
+    static int ImagesPerChunk(in ConvGeometry g, int images) => ImagesPerChunk(g.OutH * g.OutW, images);
 
-    delegate void RangeBody(int part, int start, int end, int gemmThreads);
+    /// <summary>Enough images that one GEMM gets at least <see cref="TargetColumns"/> columns of <paramref name="columnsPerImage"/>.</summary>
+    internal static int ImagesPerChunk(int columnsPerImage, int images)
+        => Math.Clamp((TargetColumns + columnsPerImage - 1) / columnsPerImage, 1, images);
 
-    static void ForImageRanges(ConvGeometry g, RangeBody body)
+    internal delegate void RangeBody(int part, int start, int end, int gemmThreads);
+
+    /// <summary>body(part, start, end, gemmThreads) over one contiguous image range per thread (or all images, GEMM threaded, when N is small).</summary>
+    internal static void ForImageRanges(ConvGeometry g, RangeBody body)
     {
         int ranges = RangeCount(g);
         if (ranges == 1)

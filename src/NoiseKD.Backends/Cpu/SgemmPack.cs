@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -102,17 +103,21 @@ internal static unsafe class SgemmPack
         }
     }
 
-    /// <summary>dst[q*ldd + r] = src[r*lds + q] for an 8x8 block (the classic unpack/shuffle/permute transpose).</summary>
+    /// <summary>dst[q*ldd + r] = src[r*lds + q] for an 8x8 block.</summary>
     static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+        => StoreTransposed(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2L * lds),
+                           Avx.LoadVector256(src + 3L * lds), Avx.LoadVector256(src + 4L * lds), Avx.LoadVector256(src + 5L * lds),
+                           Avx.LoadVector256(src + 6L * lds), Avx.LoadVector256(src + 7L * lds), dst, ldd);
+
+    /// <summary>
+    /// dst[q*ldd + r] = lane q of row r, for eight 8-lane rows (the classic unpack/shuffle/permute
+    /// transpose); the caller loads the rows from wherever they live.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreTransposed(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+                                         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+                                         float* dst, int ldd)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2L * lds);
-        var r3 = Avx.LoadVector256(src + 3L * lds);
-        var r4 = Avx.LoadVector256(src + 4L * lds);
-        var r5 = Avx.LoadVector256(src + 5L * lds);
-        var r6 = Avx.LoadVector256(src + 6L * lds);
-        var r7 = Avx.LoadVector256(src + 7L * lds);
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);

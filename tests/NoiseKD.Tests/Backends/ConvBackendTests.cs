@@ -28,6 +28,11 @@ public class ConvBackendTests
         { 3, 6, 7, 9, 4, 3, 1, 1, 2 },     // grouped, not depthwise
         { 3, 16, 12, 12, 32, 3, 1, 1, 1 }, // large enough for the blocked GEMM
         { 1, 16, 16, 16, 24, 3, 1, 1, 1 }, // batch 1: the GEMM itself runs on both threads
+        { 5, 4, 9, 10, 7, 3, 1, 1, 1 },    // shifted slices: several images per GEMM, slivers across images
+        { 2, 32, 10, 10, 20, 3, 1, 1, 1 }, // shifted slices: more taps than one k block (288 > 256)
+        { 3, 8, 10, 10, 4, 3, 1, 1, 2 },   // shifted slices, grouped
+        { 2, 4, 8, 14, 5, 5, 1, 2, 1 },    // shifted slices, 5x5 pad 2
+        { 2, 4, 8, 10, 5, 3, 1, 0, 1 },    // shifted slices, no padding (backward data pads by 2)
         { 3, 5, 7, 9, 5, 3, 1, 1, 5 },     // depthwise
         { 1, 5, 7, 9, 5, 3, 2, 1, 5 },
         { 3, 5, 5, 5, 5, 5, 1, 2, 5 },
