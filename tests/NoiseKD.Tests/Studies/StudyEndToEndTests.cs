@@ -1,0 +1,66 @@
+using NoiseKD.Data;
+using NoiseKD.Models;
+using NoiseKD.Studies;
+using NoiseKD.Tensors;
+using NoiseKD.Training;
+using Xunit;
+
+namespace NoiseKD.Tests.Studies;
+
+/// <summary>
+/// The study commands end to end at toy sizes on a synthetic Fashion-MNIST-format dataset: every section
+/// runs, the report, CSV and figures are written, and a second run reuses the cached runs.
+/// </summary>
+[Collection(SeededRunsCollection.Name)]
+public class StudyEndToEndTests
+{
+    static string Teacher(TempDir dir)
+    {
+        SyntheticFashionMnist.Write(dir.Path, 256, 64);
+        new Trainer(new TrainOptions(new ModelSpec("resnet18", 0.0625f), "fashion-mnist", dir.File("teacher"), 1, 32, Seed: 2, DataRoot: dir.Path)).Run();
+        return dir.File("teacher/model.safetensors");
+    }
+
+    [Fact]
+    public void NoiseKdStudyWritesEverySection()
+    {
+        using var dir = new TempDir();
+        var config = new NoiseKdStudyConfig(dir.File("study"), TeacherPath: Teacher(dir), Students: [("resnet18", 0.0625f)], Seeds: 1, DistillEpochs: 1,
+                                            Steps: 2, BatchSize: 16, TrainBatchSizes: [16], EvalBatchSizes: [16, 32], AdjustSamples: [0, 32],
+                                            NoiseResolutions: [7, 28], PartialPercents: [50], DataRoot: dir.Path, Quick: true);
+        string report = new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu).Run();
+        string text = File.ReadAllText(report);
+        foreach (var heading in new[] { "Table 1", "Table 3", "Batch size during distillation", "Batch size during inference", "Re-estimating", "Noise resolution", "Toy study" })
+            Assert.Contains(heading, text);
+        Assert.Contains("Gaussian + CS", text);
+        foreach (var figure in new[] { "partial_bn.svg", "train_batch.svg", "eval_batch.svg", "adjust.svg", "noise_resolution.svg", "toy_embeddings.svg", "results.csv" })
+            Assert.True(File.Exists(dir.File("study/" + figure)), figure);
+        var csv = File.ReadAllLines(dir.File("study/results.csv"));
+        Assert.Contains(csv, l => l.StartsWith("table3,50%,shift,", StringComparison.Ordinal));
+        Assert.Equal(4, csv.Count(l => l.StartsWith("table1,", StringComparison.Ordinal)));
+
+        // Cached: a second run distills nothing new and writes the same tables.
+        var before = Directory.GetDirectories(dir.File("study/runs")).Length;
+        new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu).Run();
+        Assert.Equal(before, Directory.GetDirectories(dir.File("study/runs")).Length);
+    }
+
+    [Fact]
+    public void ArbitraryStudyComparesBalancedAndUnbalancedSets()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("photos"));
+        NetpbmFormat.Write(dir.File("photos/a.pgm"), new HostImage(1, 40, 40, Enumerable.Range(0, 1600).Select(i => (i * 7 % 256) / 255f).ToArray()));
+        var config = new ArbitraryStudyConfig(dir.File("study"), TeacherPath: Teacher(dir), StudentArch: "resnet18", StudentWidth: 0.0625f, Seeds: 1,
+                                              DistillEpochs: 1, Steps: 2, BatchSize: 16, PerClass: 4, PoolFactor: 2, NaturalImages: dir.File("photos"),
+                                              DataRoot: dir.Path, Quick: true);
+        string report = new ArbitraryTransferStudy(config, SilentProgress.Instance, Devices.Cpu).Run();
+        string text = File.ReadAllText(report);
+        foreach (var row in new[] { "Gaussian noise", "uniform noise", "random shapes", "plasma", "dead leaves", "natural photos", "Fashion-MNIST train images" })
+            Assert.Contains(row, text);
+        Assert.Contains("gain > spread", text);
+        Assert.True(File.Exists(dir.File("study/histogram_current.svg")));
+        Assert.True(File.Exists(dir.File("study/histogram_running.svg")));
+        Assert.Equal(7 * 4, File.ReadAllLines(dir.File("study/results.csv")).Count(l => l.StartsWith("arbitrary,", StringComparison.Ordinal)));
+    }
+}
