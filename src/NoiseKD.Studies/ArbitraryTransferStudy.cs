@@ -115,6 +115,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
     {
         var options = new DistillOptions(teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer, TeacherBn: TeacherBn.Parse(bn, "input"),
                                          Epochs: config.DistillEpochs, StepsPerEpoch: config.Steps, BatchSize: config.BatchSize, Seed: (ulong)seed,
+                                         AdjustSamples: 0, // the table reads the student on current statistics only
                                          Balance: balance == "balanced" ? new BalanceOptions(config.PerClass, config.PerClass * _classes * config.PoolFactor)
                                                                         : BalanceOptions.Unbalanced(config.PerClass));
         return _runs.Distill($"{Short(transfer)}-{balance}-{bn}-s{seed}", options, $"{transfer}, {balance}, teacher BN {bn}, seed {seed}");

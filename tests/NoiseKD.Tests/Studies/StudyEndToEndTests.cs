@@ -27,7 +27,7 @@ public class StudyEndToEndTests
         using var dir = new TempDir();
         var config = new NoiseKdStudyConfig(dir.File("study"), TeacherPath: Teacher(dir), Students: [("resnet18", 0.0625f)], Seeds: 1, DistillEpochs: 1,
                                             Steps: 2, BatchSize: 16, TrainBatchSizes: [16], EvalBatchSizes: [16, 32], AdjustSamples: [0, 32],
-                                            NoiseResolutions: [7, 28], PartialPercents: [50], DataRoot: dir.Path, Quick: true);
+                                            NoiseResolutions: [7, 28], PartialPercents: [100, 50], DataRoot: dir.Path, Quick: true);
         string report = new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu).Run();
         string text = File.ReadAllText(report);
         foreach (var heading in new[] { "Table 1", "Table 3", "Batch size during distillation", "Batch size during inference", "Re-estimating", "Noise resolution", "Toy study" })
@@ -38,6 +38,10 @@ public class StudyEndToEndTests
         var csv = File.ReadAllLines(dir.File("study/results.csv"));
         Assert.Contains(csv, l => l.StartsWith("table3,50%,shift,", StringComparison.Ordinal));
         Assert.Equal(4, csv.Count(l => l.StartsWith("table1,", StringComparison.Ordinal)));
+        // 100% on running statistics is the same teacher whatever the ordering: one run, three rows.
+        Assert.Equal(6, csv.Count(l => l.StartsWith("table3,", StringComparison.Ordinal)));
+        Assert.Equal(new[] { "t3-any-100-s0", "t3-input-50-s0", "t3-output-50-s0", "t3-shift-50-s0" },
+                     Directory.GetDirectories(dir.File("study/runs"), "t3-*").Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray());
 
         // Cached: a second run distills nothing new and writes the same tables.
         var before = Directory.GetDirectories(dir.File("study/runs")).Length;
