@@ -125,6 +125,8 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             _progress.EpochDone(row);
         }
 
+        if (start == options.Epochs && start > 0) row = FinishedRunRow(student, test, Train, normalization, metrics, start);
+
         var extra = new Dictionary<string, string> { ["dataset"] = dataset, ["teacher"] = Path.GetFileName(options.TeacherPath), ["transfer"] = options.Transfer };
         ModelFile.Save(_files.Student, student, studentSpec, normalization.Mean, normalization.Std, extra);
         var summary = new Dictionary<string, object>
@@ -137,6 +139,21 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
         File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
+    }
+
+    /// <summary>
+    /// A resumed run whose last epoch was already checkpointed (it stopped before writing its summary):
+    /// that epoch's metrics row, or, if the stop came before the row was written, a fresh evaluation of the checkpointed student.
+    /// </summary>
+    Dictionary<string, object> FinishedRunRow(Module student, Dataset test, Func<Dataset> train, Normalization normalization, MetricsLog metrics, int epoch)
+    {
+        var last = metrics.ReadAll().LastOrDefault(r => r.TryGetValue("epoch", out var e) && e.GetInt32() == epoch && r.ContainsKey("acc_cs"));
+        if (last is not null)
+            return last.Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => (object)kv.Value.GetDouble());
+        var row = new Dictionary<string, object> { ["epoch"] = epoch };
+        foreach (var (key, value) in EvaluateStudent(student, test, train, normalization)) row[key] = value;
+        metrics.Append(row);
+        return row;
     }
 
     (double Loss, double Seconds) DistillEpoch(Module teacher, Module student, Optimizer optimizer, LrSchedule? schedule, TransferSet transfer, int epoch)

@@ -69,6 +69,26 @@ public class DistillerTests
     }
 
     [Fact]
+    public void ResumeAfterTheLastEpochWritesTheSameSummary()
+    {
+        // A stop after the final checkpoint but before summary.json: resuming trains nothing and must still
+        // report the final accuracies, from the metrics row or, when that row was lost too, by evaluating again.
+        using var a = new TempDir();
+        var uninterrupted = new Distiller(Options(a.Path, "current", 2)).Run();
+        foreach (bool dropMetricsRow in new[] { false, true })
+        {
+            using var b = new TempDir();
+            Assert.Throws<OperationCanceledException>(() => new Distiller(Options(b.Path, "current", 2), new CrashAfterEpoch(2)).Run());
+            string metrics = Path.Combine(b.Path, "metrics.jsonl");
+            if (dropMetricsRow) File.WriteAllLines(metrics, File.ReadAllLines(metrics).SkipLast(1));
+            var resumed = new Distiller(Options(b.Path, "current", 2, resume: true)).Run();
+            foreach (var key in new[] { "acc_cs", "acc_rs", "acc_rs_adjusted" })
+                Assert.Equal(Convert.ToDouble(uninterrupted[key]), Convert.ToDouble(resumed[key]), 6);
+            Assert.Equal(2, File.ReadAllLines(metrics).Length);
+        }
+    }
+
+    [Fact]
     public void NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint()
     {
         using var dir = new TempDir();
