@@ -92,7 +92,7 @@ public static partial class F
         if (bias is not null) inputs.Add(bias);
         string name = (useBatchStatistics ? "BatchNorm[current]" : "BatchNorm[running]")
                       + (residual is null ? "" : "+Add") + (op is null ? "" : "+" + op);
-        return Tape.Record(y, name, inputs.ToArray(), gy =>
+        var recorded = Tape.Record(y, name, inputs.ToArray(), gy =>
         {
             // dz = gy * act'(z), read from y; a transient buffer that goes back to the pool before this closure returns.
             Tensor? masked = null;
@@ -106,6 +106,13 @@ public static partial class F
             BatchNormBackward(x, dz, n, c, hw, mean, variance, eps, weight, bias, useBatchStatistics);
             masked?.Buffer.Dispose();
         });
+        // Without a node no backward closure holds the batch statistics: back to the pool now, not at the scope's end.
+        if (useBatchStatistics && recorded.Node is null)
+        {
+            TensorScope.Release(mean);
+            TensorScope.Release(variance);
+        }
+        return recorded;
     }
 
     /// <summary>dx (+)= and dgamma, dbeta += the batch-norm gradients for dy (x's gradient only if it needs one).</summary>
