@@ -81,6 +81,17 @@ internal static class BackendChecks
         CheckChannelParameters(channels, mean, variance, gamma, beta);
     }
 
+    /// <summary>The residual and activation of BatchNormAddActivationForward (BatchNormForward checks the rest).</summary>
+    public static void CheckBatchNormAddActivationForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer? residual,
+                                                          UnaryOp? activation, DeviceBuffer y)
+    {
+        if (activation is not (null or UnaryOp.Relu or UnaryOp.Relu6))
+            throw new ArgumentException($"batch_norm: fused activation {activation} is not one of none, Relu, Relu6 (their gradient is read from the output)");
+        if (ReferenceEquals(y, x) || ReferenceEquals(y, residual))
+            throw new ArgumentException("batch_norm: the fused output may alias neither the input nor the residual");
+        if (residual != null) CheckRange(residual, 0, (long)n * channels * hw);
+    }
+
     public static void CheckBatchNormBackward(DeviceBuffer x, DeviceBuffer dy, int n, int channels, int hw, DeviceBuffer mean,
                                               DeviceBuffer variance, DeviceBuffer? gamma, DeviceBuffer dx, DeviceBuffer? dgamma, DeviceBuffer? dbeta)
     {

@@ -102,6 +102,26 @@ public interface IBackend : IDisposable
     void BatchNormForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
                           float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer y);
     /// <summary>
+    /// y = act(BatchNormForward(x) + residual), cuDNN's BN_ADD_ACTIVATION: one output where the separate
+    /// primitives would leave three. <paramref name="residual"/> null adds nothing; <paramref name="activation"/>
+    /// is null (identity), Relu or Relu6, the activations whose gradient mask the output alone gives
+    /// (relu(z) &gt; 0 iff z &gt; 0, 0 &lt; relu6(z) &lt; 6 iff 0 &lt; z &lt; 6), so a backward pass never needs
+    /// BN's own output. y may alias neither x nor residual. The default composes BatchNormForward with
+    /// in-place Binary and Unary passes over y (both documented to allow aliasing), so a device works
+    /// without a kernel of its own; a backend that overrides it saves the extra passes.
+    /// </summary>
+    void BatchNormAddActivationForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
+                                       float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? residual,
+                                       UnaryOp? activation, DeviceBuffer y)
+    {
+        BackendChecks.CheckBatchNormAddActivationForward(x, n, channels, hw, residual, activation, y);
+        BatchNormForward(x, n, channels, hw, mean, variance, eps, gamma, beta, y);
+        long count = (long)n * channels * hw;
+        if (residual != null) Binary(BinaryOp.Add, y, residual, y, count);
+        if (activation is UnaryOp op) Unary(op, 0f, y, y, count);
+    }
+
+    /// <summary>
     /// Gradients of BatchNormForward. With <paramref name="batchStatistics"/> the mean and variance are
     /// functions of x (Current statistics) and dx carries their terms; otherwise they are constants
     /// (Running statistics) and dx = dy*gamma/sqrt(var+eps). dgamma/dbeta are accumulated (+=) when non-null;

@@ -45,10 +45,12 @@ public sealed class MobileNetV2 : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = _layers.Forward(h);
-        h = F.Relu(_bn2.Forward(_conv2.Forward(h)));
-        return _linear.Forward(F.Flatten(F.AdaptiveAvgPool2d(h, 1, 1)));
+        var stem = Blocks.ConvBn(x, _conv1, _bn1, Activation.Relu);
+        var h = _layers.Forward(stem);
+        ReleaseConsumed(stem, h, _bn1, _layers);
+        var head = Blocks.ConvBn(h, _conv2, _bn2, Activation.Relu);
+        ReleaseConsumed(h, head, _layers, _conv2);
+        return _linear.Forward(Blocks.GlobalAveragePool(head, _bn2));
     }
 }
 
@@ -77,9 +79,13 @@ public sealed class InvertedResidual : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = F.Relu(_bn2.Forward(_conv2.Forward(h)));
-        h = _bn3.Forward(_conv3.Forward(h));
-        return _stride == 1 ? F.Add(h, _shortcut.Forward(x)) : h;
+        var h1 = Blocks.ConvBn(x, _conv1, _bn1, Activation.Relu);
+        var h2 = Blocks.ConvBn(h1, _conv2, _bn2, Activation.Relu);
+        ReleaseConsumed(h1, h2, _bn1, _conv2);
+        var c3 = _conv3.Forward(h2);
+        ReleaseConsumed(h2, c3, _bn2, _conv3);
+        return _stride == 1
+            ? Blocks.BnAddShortcut(c3, _conv3, _bn3, Activation.None, x, _shortcut)
+            : Blocks.Bn(c3, _conv3, _bn3, Activation.None);
     }
 }

@@ -52,10 +52,9 @@ public sealed class ResNet : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        foreach (var layer in _layers) h = layer.Forward(h);
-        h = F.Flatten(F.AdaptiveAvgPool2d(h, 1, 1));
-        return _linear.Forward(h);
+        var h = Blocks.ConvBn(x, _conv1, _bn1, Activation.Relu);
+        h = Blocks.Chain(h, _bn1, _layers);
+        return _linear.Forward(Blocks.GlobalAveragePool(h, _layers[^1]));
     }
 
     /// <summary>1x1 convolution + BatchNorm when the block changes resolution or width; empty otherwise.</summary>
@@ -83,9 +82,10 @@ public sealed class BasicBlock : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = _bn2.Forward(_conv2.Forward(h));
-        return F.Relu(F.Add(h, _shortcut.Forward(x)));
+        var h = Blocks.ConvBn(x, _conv1, _bn1, Activation.Relu);
+        var c2 = _conv2.Forward(h);
+        ReleaseConsumed(h, c2, _bn1, _conv2);
+        return Blocks.BnAddShortcut(c2, _conv2, _bn2, Activation.Relu, x, _shortcut);
     }
 }
 
@@ -109,9 +109,11 @@ public sealed class Bottleneck : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = F.Relu(_bn2.Forward(_conv2.Forward(h)));
-        h = _bn3.Forward(_conv3.Forward(h));
-        return F.Relu(F.Add(h, _shortcut.Forward(x)));
+        var h1 = Blocks.ConvBn(x, _conv1, _bn1, Activation.Relu);
+        var h2 = Blocks.ConvBn(h1, _conv2, _bn2, Activation.Relu);
+        ReleaseConsumed(h1, h2, _bn1, _conv2);
+        var c3 = _conv3.Forward(h2);
+        ReleaseConsumed(h2, c3, _bn2, _conv3);
+        return Blocks.BnAddShortcut(c3, _conv3, _bn3, Activation.Relu, x, _shortcut);
     }
 }

@@ -33,10 +33,10 @@ public sealed class WideResNet : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var h = _conv1.Forward(x);
-        foreach (var block in _blocks) h = block.Forward(h);
-        h = F.Relu(_bn1.Forward(h));
-        return _fc.Forward(F.Flatten(F.AdaptiveAvgPool2d(h, 1, 1)));
+        var h = Blocks.Chain(_conv1.Forward(x), _conv1, _blocks);
+        var activated = _bn1.Forward(h, Activation.Relu);
+        ReleaseConsumed(h, activated, _blocks[^1], _bn1);
+        return _fc.Forward(Blocks.GlobalAveragePool(activated, _bn1));
     }
 }
 
@@ -79,10 +79,17 @@ public sealed class WideBlock : Module
 
     protected override Tensor OnForward(Tensor x)
     {
-        var activated = F.Relu(_bn1.Forward(x));
-        var h = F.Relu(_bn2.Forward(_conv1.Forward(activated)));
-        h = F.Dropout(h, _dropRate, Training);
-        h = _conv2.Forward(h);
-        return F.Add(_convShortcut is null ? x : _convShortcut.Forward(activated), h);
+        var activated = _bn1.Forward(x, Activation.Relu);
+        var shortcut = _convShortcut is null ? x : _convShortcut.Forward(activated);
+        var h = Blocks.ConvBn(activated, _conv1, _bn2, Activation.Relu);
+        ReleaseConsumed(activated, h, _bn1, _conv1, _convShortcut);
+        var dropped = F.Dropout(h, _dropRate, Training);
+        ReleaseConsumed(h, dropped, _bn2);
+        var c2 = _conv2.Forward(dropped);
+        ReleaseConsumed(dropped, c2, _bn2, _conv2);
+        var y = F.Add(shortcut, c2);
+        ReleaseConsumed(c2, y, _conv2);
+        if (_convShortcut is not null) ReleaseConsumed(shortcut, y, _convShortcut);
+        return y;
     }
 }

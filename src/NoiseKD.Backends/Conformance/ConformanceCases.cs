@@ -222,6 +222,20 @@ public static class ConformanceCases
                     c.Backend.BatchNormForward(x, n, ch, hw, mean, variance, 1e-5f, gamma, beta, y);
                     return c.Read(y);
                 });
+            foreach (bool withResidual in new[] { false, true })
+                foreach (var activation in new UnaryOp?[] { null, UnaryOp.Relu, UnaryOp.Relu6 })
+                    yield return new("BatchNormAddActivationForward", $"{shape} residual={withResidual} activation={activation?.ToString() ?? "none"}",
+                                     Rounding, c =>
+                    {
+                        var (x, mean, variance) = BatchNormInputs(c, n, ch, hw);
+                        // Scales up to 4 and shifts up to 3 put the sums on both sides of 0 and of Relu6's 6.
+                        var gamma = c.Input(ch, 1f, 4f);
+                        var beta = c.Input(ch, -1f, 3f);
+                        var residual = withResidual ? c.Input((long)n * ch * hw, -3f, 3f) : null;
+                        var y = c.Output((long)n * ch * hw);
+                        c.Backend.BatchNormAddActivationForward(x, n, ch, hw, mean, variance, 1e-5f, gamma, beta, residual, activation, y);
+                        return c.Read(y);
+                    });
             foreach (bool batchStatistics in new[] { true, false })
                 foreach (bool accumulate in new[] { false, true })
                     foreach (bool affine in new[] { false, true })

@@ -28,10 +28,16 @@ public sealed unsafe partial class CpuBackend
 
     public void BatchNormForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
                                  float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer y)
+        => BatchNormAddActivationForward(x, n, channels, hw, mean, variance, eps, gamma, beta, null, null, y);
+
+    /// <summary>One pass over x (and the residual) instead of the default's three over y.</summary>
+    public void BatchNormAddActivationForward(DeviceBuffer x, int n, int channels, int hw, DeviceBuffer mean, DeviceBuffer variance,
+                                              float eps, DeviceBuffer? gamma, DeviceBuffer? beta, DeviceBuffer? residual,
+                                              UnaryOp? activation, DeviceBuffer y)
     {
         CheckBatchNormForward(x, n, channels, hw, mean, variance, gamma, beta, y);
-        float* px = P(x), py = P(y), pm = P(mean), pv = P(variance);
-        float* pg = P(gamma, allowNull: true), pb = P(beta, allowNull: true);
+        CheckBatchNormAddActivationForward(x, n, channels, hw, residual, activation, y);
+        float* pv = P(variance), pg = P(gamma, allowNull: true), pb = P(beta, allowNull: true);
         // Scale and shift once per channel, then the planes in memory order split into one contiguous
         // range per thread: small maps (4x4) have planes of 16 floats, too few to pay for a call and a
         // square root each, and large ones stream best in order.
@@ -43,16 +49,36 @@ public sealed unsafe partial class CpuBackend
             scales[c] = (float)(pg == null ? invStd : pg[c] * invStd);
             shifts[c] = pb == null ? 0f : pb[c];
         }
-        CpuParallel.ForRange((long)n * channels, 2.0 * hw, (p0, p1) =>
+        var planes = new NormalizedPlanes(P(x), P(residual, allowNull: true), P(y), P(mean), scales, shifts, n, channels, hw);
+        switch (activation)
         {
-            for (long plane = p0; plane < p1; plane++)
+            case null: planes.Run(new IdentityFunction()); break;
+            case UnaryOp.Relu: planes.Run(new ReluFunction()); break;
+            default: planes.Run(new Relu6Function()); break; // the check admits only these three
+        }
+    }
+
+    /// <summary>y = act((x - mean) * scale + shift [+ residual]) over every [n, c] plane.</summary>
+    readonly struct NormalizedPlanes(float* x, float* residual, float* y, float* mean, float[] scales, float[] shifts,
+                                     int n, int channels, int hw)
+    {
+        public void Run<TActivation>(TActivation activation) where TActivation : struct, IMapFunction
+        {
+            // Copies: a lambda inside a struct cannot capture its primary-constructor parameters.
+            float* px = x, pr = residual, py = y, pm = mean;
+            var (scale, shift, c, length) = (scales, shifts, channels, hw);
+            CpuParallel.ForRange((long)n * channels, 2.0 * hw, (p0, p1) =>
             {
-                int c = (int)(plane % channels);
-                long offset = plane * hw;
-                // (x - mean) * scale + shift rather than x * scale + (shift - mean*scale): no cancellation when |mean| >> std.
-                MapSpan(px + offset, py + offset, 0, hw, new NormalizeFunction(pm[c], scales[c], shifts[c]));
-            }
-        });
+                for (long plane = p0; plane < p1; plane++)
+                {
+                    int ch = (int)(plane % c);
+                    long offset = plane * length;
+                    var normalize = new NormalizeFunction<TActivation>(pm[ch], scale[ch], shift[ch], activation);
+                    if (pr == null) MapSpan(px + offset, py + offset, 0, length, normalize);
+                    else ZipSpan(px + offset, pr + offset, py + offset, 0, length, normalize, accumulate: false);
+                }
+            });
+        }
     }
 
     public void BatchNormBackward(DeviceBuffer x, DeviceBuffer dy, int n, int channels, int hw,
@@ -94,12 +120,20 @@ public sealed unsafe partial class CpuBackend
     }
 }
 
-/// <summary>(x - mean) * scale + shift.</summary>
-readonly struct NormalizeFunction(float mean, float scale, float shift) : IMapFunction
+/// <summary>
+/// act((x - mean) * scale + shift), and act(that + residual) as a zip with b = residual. The same float
+/// operations in the same order as BatchNormForward, Binary(Add) and Unary apart, so fusing changes no bit.
+/// (x - mean) * scale + shift rather than x * scale + (shift - mean*scale): no cancellation when |mean| >> std.
+/// </summary>
+readonly struct NormalizeFunction<TActivation>(float mean, float scale, float shift, TActivation activation) : IMapFunction, IZipFunction
+    where TActivation : struct, IMapFunction
 {
-    public float Apply(float x) => (x - mean) * scale + shift;
+    public float Apply(float x) => activation.Apply((x - mean) * scale + shift);
     public Vector<float> Apply(Vector<float> x)
-        => (x - new Vector<float>(mean)) * scale + new Vector<float>(shift);
+        => activation.Apply((x - new Vector<float>(mean)) * scale + new Vector<float>(shift));
+    public float Apply(float x, float residual) => activation.Apply((x - mean) * scale + shift + residual);
+    public Vector<float> Apply(Vector<float> x, Vector<float> residual)
+        => activation.Apply((x - new Vector<float>(mean)) * scale + new Vector<float>(shift) + residual);
 }
 
 /// <summary>dx = k*dy + (x - mean)*slope + shift, with a = x and b = dy.</summary>

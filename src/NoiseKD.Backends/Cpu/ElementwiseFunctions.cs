@@ -45,6 +45,13 @@ static class Lanes
     }
 }
 
+/// <summary>f(x) = x: the "no activation" of a fused op.</summary>
+readonly struct IdentityFunction : IMapFunction
+{
+    public float Apply(float x) => x;
+    public Vector<float> Apply(Vector<float> x) => x;
+}
+
 // x < 0 ? 0 : x keeps NaN (as torch.relu does); the gradient is 0 for x <= 0 (relu'(0) = 0).
 readonly struct ReluFunction : IUnaryFunction
 {

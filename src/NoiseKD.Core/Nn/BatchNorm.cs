@@ -63,7 +63,36 @@ public class BatchNorm : Module
     public BnStatistics EffectiveStatistics =>
         RunningMean is null ? BnStatistics.Current : Statistics ?? (Training ? BnStatistics.Current : BnStatistics.Running);
 
-    protected override Tensor OnForward(Tensor input)
+    protected override Tensor OnForward(Tensor input) => Normalize(input, null, Activation.None);
+
+    /// <summary>
+    /// act(this layer's output + residual) as one fused op (<see cref="F.BatchNormAddActivation"/>): one
+    /// tensor kept for backward where BatchNorm, Add and the activation apart keep three, with the same
+    /// statistics, running-buffer update and output. With a forward hook attached the layer runs unfused
+    /// (<see cref="Module.Forward(Tensor)"/>, then add, then activation), so that its hooks still see its own
+    /// input and output.
+    /// </summary>
+    public Tensor Forward(Tensor input, Activation activation, Tensor? residual = null)
+    {
+        if (HasForwardHooks)
+        {
+            var y = Forward(input);
+            if (residual is not null) y = F.Add(y, residual);
+            return activation switch
+            {
+                Activation.None => y,
+                Activation.Relu => F.Relu(y),
+                Activation.Relu6 => F.Relu6(y),
+                _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
+            };
+        }
+        long start = StartTiming();
+        var output = Normalize(input, residual, activation);
+        EndTiming(start);
+        return output;
+    }
+
+    Tensor Normalize(Tensor input, Tensor? residual, Activation activation)
     {
         if (input.Rank < 2 || input.Shape[1] != NumFeatures)
             throw new ArgumentException($"{GetType().Name}({NumFeatures}): input {Shape.Format(input.Shape)} must have {NumFeatures} channels on axis 1");
@@ -76,7 +105,7 @@ public class BatchNorm : Module
             input.Backend.Affine(1f, NumBatchesTracked!.Buffer, 1f, NumBatchesTracked.Buffer, 1);
             factor = Momentum ?? 1f / _batchesTracked;
         }
-        return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, current, update, factor, Eps);
+        return F.BatchNormAddActivation(input, residual, activation, RunningMean, RunningVar, Weight, Bias, current, update, factor, Eps);
     }
 
     /// <summary>torch's reset_running_stats(): mean 0, variance 1, no batches tracked.</summary>

@@ -69,9 +69,38 @@ public sealed class Sequential : Module
     public int Count => _layers.Count;
     public Module this[int index] => _layers[index];
 
-    protected override Tensor OnForward(Tensor x)
+    /// <summary>
+    /// Runs the layers in order. A BatchNorm followed by a hook-free ReLU or ReLU6 runs as one fused op
+    /// (<see cref="BatchNorm.Forward(Tensor, Activation, Tensor?)"/>). Under NoGrad each intermediate output
+    /// goes back to the pool once the next layer has used it (<see cref="Module.ReleaseConsumed"/>).
+    /// </summary>
+    protected override Tensor OnForward(Tensor input)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        var x = input;
+        Module? producer = null;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            Tensor y;
+            if (layer is BatchNorm bn && i + 1 < _layers.Count && FusableActivation(_layers[i + 1]) is { } activation)
+            {
+                y = bn.Forward(x, activation);
+                i++;
+            }
+            else y = layer.Forward(x);
+            // x is the previous layer's output, or a view of this Sequential's input when a layer passed it on.
+            if (producer is not null && !ReferenceEquals(x.Buffer, input.Buffer)) ReleaseConsumed(x, y, producer, layer);
+            producer = _layers[i];
+            x = y;
+        }
         return x;
     }
+
+    /// <summary>The activation a preceding BatchNorm can apply in its fused op, null if none (or hooks must see it run).</summary>
+    static Activation? FusableActivation(Module layer) => layer.HasForwardHooks ? null : layer switch
+    {
+        ReLU => Activation.Relu,
+        ReLU6 => Activation.Relu6,
+        _ => null,
+    };
 }

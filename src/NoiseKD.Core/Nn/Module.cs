@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using NoiseKD.Autograd;
 using NoiseKD.Tensors;
 
 namespace NoiseKD.Nn;
@@ -21,21 +23,56 @@ public abstract class Module
     /// <summary>Runs the layer and then its forward hooks.</summary>
     public Tensor Forward(Tensor input)
     {
-        bool timed = Autograd.OpProfiler.Enabled && _children.Count == 0;
-        long start = timed ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        long start = StartTiming();
         var output = OnForward(input);
-        if (timed) Autograd.OpProfiler.Add("forward " + GetType().Name, start);
+        EndTiming(start);
         foreach (var hook in _hooks) hook(this, input, output);
         return output;
     }
 
     protected abstract Tensor OnForward(Tensor input);
 
+    /// <summary>The op profiler's clock for a leaf layer's forward (0 when the profiler is off or this layer has children).</summary>
+    protected long StartTiming() => OpProfiler.Enabled && _children.Count == 0 ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Books the time since <see cref="StartTiming"/> as "forward {type}".</summary>
+    protected void EndTiming(long start)
+    {
+        if (start != 0) OpProfiler.Add("forward " + GetType().Name, start);
+    }
+
     /// <summary>Registers hook(module, input, output) after every forward; dispose the result to remove it.</summary>
     public IDisposable AddForwardHook(Action<Module, Tensor, Tensor> hook)
     {
         _hooks.Add(hook);
         return new Disposable(() => _hooks.Remove(hook));
+    }
+
+    /// <summary>Whether a forward hook is attached to this module itself.</summary>
+    internal bool HasForwardHooks => _hooks.Count > 0;
+
+    /// <summary>Whether this module or any module inside it has a forward hook.</summary>
+    bool HasForwardHooksInside() => NamedModules().Any(m => m.Module._hooks.Count > 0);
+
+    /// <summary>
+    /// Returns <paramref name="intermediate"/>'s memory to the pool before its TensorScope ends, so that a
+    /// forward under <see cref="Tape.NoGrad"/> holds a few activations at a time rather than all of them
+    /// (PyTorch frees each as soon as its last user has run). The caller states that the consumers of
+    /// <paramref name="intermediate"/> inside its forward have all run and that it is neither that forward's
+    /// input nor its output. It is released only when nothing else can read it again: the tape is off, so no
+    /// backward closure saved it; <paramref name="result"/>, what it was consumed into, does not share its
+    /// memory (a view, a layer that returns its input); none of <paramref name="seenBy"/>, the layers that
+    /// produced or consumed it, nor any layer inside them, has a forward hook that might have kept it (null
+    /// entries stand for an optional layer that is absent); and the innermost scope owns it (parameters and
+    /// tensors of outer scopes are never released). Otherwise this does nothing and the scope frees it at its
+    /// end. Reading a released tensor throws.
+    /// </summary>
+    public static void ReleaseConsumed(Tensor intermediate, Tensor result, params Module?[] seenBy)
+    {
+        if (Tape.IsEnabled || ReferenceEquals(intermediate.Buffer, result.Buffer)) return;
+        foreach (var module in seenBy)
+            if (module is not null && module.HasForwardHooksInside()) return;
+        TensorScope.Release(intermediate);
     }
 
     public Module Train(bool mode = true)

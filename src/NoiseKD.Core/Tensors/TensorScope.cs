@@ -40,6 +40,34 @@ public sealed class TensorScope : IDisposable
         return tensor;
     }
 
+    /// <summary>
+    /// Returns the tensor's memory to the pool now, if the innermost open scope owns it; nothing happens for
+    /// parameters, kept tensors and tensors of outer scopes. The scope stops owning the buffer, so its end
+    /// does not free it again (by then the pool may have handed it to a new tensor, which owns it anew). The
+    /// tensor and every view of its memory throw on use afterwards. For intermediates nothing will read again.
+    /// </summary>
+    internal static void Release(Tensor tensor)
+    {
+        if (_current is not { } scope) return;
+        var buffer = tensor.Buffer;
+        // Backwards: the tensor to release is almost always one of the most recent.
+        for (int i = scope._owned.Count - 1; i >= 0; i--)
+        {
+            var (owned, generation) = scope._owned[i];
+            if (!ReferenceEquals(owned, buffer) || generation != buffer.Generation) continue;
+            scope._owned.RemoveAt(i);
+            buffer.Dispose();
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Bytes of the tensors this scope owns that are still live (not released early, not handed out again
+    /// by the pool, not moved on by <see cref="Keep"/>).
+    /// </summary>
+    public long LiveBytes =>
+        _owned.Where(o => !o.Buffer.IsReleased && o.Buffer.Generation == o.Generation).Sum(o => o.Buffer.Length * sizeof(float));
+
     /// <summary>Opens a region in which new tensors belong to no scope (for state that must persist).</summary>
     public static IDisposable Suspend() => new Suspension();
 

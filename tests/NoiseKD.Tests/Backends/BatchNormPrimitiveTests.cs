@@ -1,3 +1,4 @@
+using NoiseKD.Backends;
 using Xunit;
 using static NoiseKD.Tests.Backends.PrimitiveTestUtil;
 using Ref = NoiseKD.Tests.Backends.PrimitiveReference;
@@ -46,6 +47,66 @@ public class BatchNormPrimitiveTests
         Cpu.BatchNormForward(dx, n, channels, hw, dm, dv, Eps, null, null, y);
         expected = Ref.BatchNormForward(ToDouble(x), n, channels, hw, ToDouble(mean), ToDouble(variance), Eps, null, null);
         AssertClose(ToHost(y), expected, ForwardTolerance, "no affine");
+    }
+
+    public static TheoryData<int, int, int, bool, UnaryOp?> FusedCases()
+    {
+        var data = new TheoryData<int, int, int, bool, UnaryOp?>();
+        foreach (var shape in ChannelShapes)
+            foreach (bool residual in new[] { false, true })
+                foreach (var activation in new UnaryOp?[] { null, UnaryOp.Relu, UnaryOp.Relu6 })
+                    data.Add((int)shape[0], (int)shape[1], (int)shape[2], residual, activation);
+        return data;
+    }
+
+    /// <summary>
+    /// act(BN(x) + residual) in one pass against the float64 loop, and bit for bit against the CPU's own
+    /// BatchNormForward, in-place Binary(Add) and in-place Unary (the default composition of IBackend).
+    /// Scales up to 4 and shifts up to 3 put the sums on both sides of 0 and of Relu6's 6.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FusedCases))]
+    public void FusedAddActivationForward(int n, int channels, int hw, bool withResidual, UnaryOp? activation)
+    {
+        var x = Input(n, channels, hw);
+        var mean = RandomArray(channels, 2, 9f, 13f);
+        var variance = RandomArray(channels, 3, 0.5f, 2f);
+        var gamma = RandomArray(channels, 4, 1f, 4f);
+        var beta = RandomArray(channels, 5, -1f, 3f);
+        var residual = withResidual ? RandomArray(x.Length, 6, -3f, 3f) : null;
+        using var dx = ToDevice(x);
+        using var dm = ToDevice(mean);
+        using var dv = ToDevice(variance);
+        using var dg = ToDevice(gamma);
+        using var db = ToDevice(beta);
+        using var dr = residual is null ? null : ToDevice(residual);
+        using var fused = NaNBuffer(x.Length);
+        Cpu.BatchNormAddActivationForward(dx, n, channels, hw, dm, dv, Eps, dg, db, dr, activation, fused);
+
+        var expected = Ref.BatchNormForward(ToDouble(x), n, channels, hw, ToDouble(mean), ToDouble(variance), Eps, ToDouble(gamma), ToDouble(beta));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double z = expected[i] + (residual?[i] ?? 0);
+            expected[i] = activation is UnaryOp op ? Ref.Unary(op, 0, z) : z;
+        }
+        AssertClose(ToHost(fused), expected, ForwardTolerance, "against the float64 loop");
+
+        using var composed = NaNBuffer(x.Length);
+        Cpu.BatchNormForward(dx, n, channels, hw, dm, dv, Eps, dg, db, composed);
+        if (dr is not null) Cpu.Binary(BinaryOp.Add, composed, dr, composed, x.Length);
+        if (activation is UnaryOp u) Cpu.Unary(u, 0f, composed, composed, x.Length);
+        Assert.Equal(ToHost(composed), ToHost(fused));
+    }
+
+    [Theory]
+    [InlineData(UnaryOp.LeakyRelu)]
+    [InlineData(UnaryOp.Tanh)]
+    public void FusedActivationMustBeReadableFromTheOutput(UnaryOp activation)
+    {
+        using var x = ToDevice(Input(2, 3, 4));
+        using var stats = ToDevice(RandomArray(3, 1, 0.5f, 1f));
+        using var y = NaNBuffer(24);
+        Assert.Throws<ArgumentException>(() => Cpu.BatchNormAddActivationForward(x, 2, 3, 4, stats, stats, Eps, null, null, null, activation, y));
     }
 
     public static TheoryData<int, int, int, bool, bool> BackwardCases()

@@ -227,6 +227,73 @@ public class BatchNormModuleTests
         Assert.Contains("4 channels", e.Message);
     }
 
+    // ---- the fused forward: act(bn(x) + residual) -------------------------------------------------
+
+    /// <summary>Two layers with the same parameters, buffers and switches (the second runs unfused).</summary>
+    static (BatchNorm2d Fused, BatchNorm2d Plain) Twins(int seed, bool training, BnStatistics? statistics, bool? updateSwitch, bool cumulative)
+    {
+        BatchNorm2d Make()
+        {
+            var bn = Layer(5, new Random(seed), cumulative ? null : 0.1f);
+            bn.Train(training);
+            bn.Statistics = statistics;
+            bn.UpdateRunningStatistics = updateSwitch;
+            return bn;
+        }
+        return (Make(), Make());
+    }
+
+    /// <summary>
+    /// Forward(x, act, residual) against Forward(x), add, activation on a twin layer, over the statistics
+    /// modes of <see cref="StatisticsModes"/> and momentum=None, for three forwards: the same output bits,
+    /// the same running buffers and batch count (the fused pass does the unfused float operations in order).
+    /// </summary>
+    [Theory]
+    [InlineData(true, null, null, false)]
+    [InlineData(false, null, null, false)]
+    [InlineData(false, BnStatistics.Current, null, false)]
+    [InlineData(false, BnStatistics.Current, true, false)]
+    [InlineData(true, BnStatistics.Current, false, false)]
+    [InlineData(true, BnStatistics.Running, null, false)]
+    [InlineData(true, null, null, true)]
+    [InlineData(false, BnStatistics.Current, true, true)]
+    public void FusedForwardMatchesUnfused(bool training, BnStatistics? statistics, bool? updateSwitch, bool cumulative)
+    {
+        var (fused, plain) = Twins(11, training, statistics, updateSwitch, cumulative);
+        var rng = new Random(12);
+        foreach (var activation in new[] { Activation.Relu, Activation.None, Activation.Relu6 })
+        {
+            using var scope = new TensorScope();
+            var x = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng)), Shape4);
+            var residual = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(Reference.Numel(Shape4), -2, 5, rng)), Shape4);
+            var z = F.Add(plain.Forward(x), residual);
+            var expected = activation switch { Activation.Relu => F.Relu(z), Activation.Relu6 => F.Relu6(z), _ => z };
+            Assert.Equal(expected.ToArray(), fused.Forward(x, activation, residual).ToArray());
+            Assert.Equal(plain.RunningMean!.ToArray(), fused.RunningMean!.ToArray());
+            Assert.Equal(plain.RunningVar!.ToArray(), fused.RunningVar!.ToArray());
+            Assert.Equal(plain.NumBatchesTracked!.Item(), fused.NumBatchesTracked!.Item());
+        }
+    }
+
+    /// <summary>With a hook attached the layer runs unfused: the hook sees the layer's own input and output, not the activated sum.</summary>
+    [Fact]
+    public void FusedForwardWithAHookShowsTheHookTheLayersOwnOutput()
+    {
+        var (hooked, plain) = Twins(13, training: true, null, null, cumulative: false);
+        float[]? seenInput = null, seenOutput = null;
+        using var hook = hooked.AddForwardHook((_, input, output) => (seenInput, seenOutput) = (input.ToArray(), output.ToArray()));
+        using var scope = new TensorScope();
+        var rng = new Random(14);
+        var x = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(Reference.Numel(Shape4), -1, 3, rng)), Shape4);
+        var residual = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(Reference.Numel(Shape4), -2, 2, rng)), Shape4);
+        var y = hooked.Forward(x, Activation.Relu, residual);
+        var bnOutput = plain.Forward(x);
+        Assert.Equal(x.ToArray(), seenInput);
+        Assert.Equal(bnOutput.ToArray(), seenOutput);
+        Assert.Equal(F.Relu(F.Add(bnOutput, residual)).ToArray(), y.ToArray());
+        Assert.Equal(plain.RunningMean!.ToArray(), hooked.RunningMean!.ToArray());
+    }
+
     // ---- a network mixing running-statistics and current-statistics layers ----------------------
 
     /// <summary>One float64 layer of the reference composition: forward, and dx given x and dy.</summary>

@@ -1,4 +1,6 @@
+using NoiseKD.Backends;
 using NoiseKD.Functional;
+using NoiseKD.Tests.Backends;
 using NoiseKD.Tensors;
 using Xunit;
 
@@ -62,6 +64,89 @@ public class BatchNormOpTests
         OpCheck.Run($"batch_norm batch_stats={batchStatistics} affine={affine} eps={eps}", inputs.ToArray(), reference,
             t => F.BatchNorm(t[0], batchStatistics ? null : t[stats], batchStatistics ? null : t[stats + 1],
                              affine ? t[1] : null, affine ? t[2] : null, batchStatistics, eps: (float)eps));
+    }
+
+    public static TheoryData<Activation, bool, bool, bool> FusedCases()
+    {
+        var data = new TheoryData<Activation, bool, bool, bool>();
+        foreach (var activation in Enum.GetValues<Activation>())
+            foreach (bool residual in new[] { false, true })
+                foreach (bool batchStatistics in new[] { true, false })
+                    foreach (bool affine in new[] { true, false })
+                        data.Add(activation, residual, batchStatistics, affine);
+        return data;
+    }
+
+    /// <summary>
+    /// act(batch_norm(x) + residual) as one op against the float64 composition of its parts: the mask taken
+    /// from z = batch_norm(x) + residual (draws with z near 0 or 6 are redrawn: the kinks), the residual's
+    /// gradient the masked dy, and BN's backward of the masked dy. Residuals up to 5 and scales up to 3 put
+    /// z above Relu6's 6 as well.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FusedCases))]
+    public void BatchNormAddActivation(Activation activation, bool residual, bool batchStatistics, bool affine)
+    {
+        int[] shape = [3, 5, 3, 5];
+        const int n = 3, c = 5, hw = 15;
+        const double eps = 1e-5;
+        var inputs = new List<OpInput> { OpInput.Of(shape) };
+        int Add(OpInput input)
+        {
+            inputs.Add(input);
+            return inputs.Count - 1;
+        }
+        int r = residual ? Add(OpInput.Of(shape).Range(-2, 5)) : -1;
+        int g = affine ? Add(OpInput.Of(c).Range(1, 3)) : -1;
+        int b = affine ? Add(OpInput.Of(c).Range(-1, 3)) : -1;
+        int m = batchStatistics ? -1 : Add(OpInput.Of(c).Range(-0.5, 0.5).Constant());
+        int v = batchStatistics ? -1 : Add(OpInput.Of(c).Range(0.5, 2).Constant());
+        static double[]? At(double[][] values, int i) => i < 0 ? null : values[i];
+
+        UnaryOp? op = activation switch { Activation.Relu => UnaryOp.Relu, Activation.Relu6 => UnaryOp.Relu6, _ => null };
+        double[] Z(double[][] x)
+        {
+            var z = Reference.BatchNorm(x[0], n, c, hw, At(x, g), At(x, b), At(x, m), At(x, v), batchStatistics, eps);
+            return residual ? Reference.Zip(z, x[r], (p, q) => p + q) : z;
+        }
+        var reference = new RefOp(
+            x => op is UnaryOp u ? Reference.Map(Z(x), z => PrimitiveReference.Unary(u, 0, z)) : Z(x),
+            (x, dy) =>
+            {
+                var dz = op is UnaryOp u ? Reference.Zip(dy, Z(x), (d, z) => d * PrimitiveReference.UnaryDerivative(u, 0, z)) : dy;
+                var (dx, dgamma, dbeta) = Reference.BatchNormBackward(x[0], n, c, hw, At(x, g), affine, At(x, m), At(x, v), batchStatistics, eps, dz);
+                var grads = new double[]?[inputs.Count];
+                grads[0] = dx;
+                if (residual) grads[r] = dz;
+                if (affine) (grads[g], grads[b]) = (dgamma, dbeta);
+                return grads;
+            });
+        bool AwayFromKinks(double[][] x) => Z(x).All(z => Math.Abs(z) > OpCheck.KinkMargin && Math.Abs(z - 6) > OpCheck.KinkMargin);
+        OpCheck.Run($"batch_norm + add={residual} + {activation} batch_stats={batchStatistics} affine={affine}", inputs.ToArray(), reference,
+            t => F.BatchNormAddActivation(t[0], residual ? t[r] : null, activation, batchStatistics ? null : t[m], batchStatistics ? null : t[v],
+                                          affine ? t[g] : null, affine ? t[b] : null, batchStatistics, eps: (float)eps),
+            new OpCheckOptions { Accept = AwayFromKinks });
+    }
+
+    /// <summary>The fused op is one tape node whose inputs are x and the residual themselves: nothing between them and y is kept.</summary>
+    [Fact]
+    public void BatchNormAddActivationRecordsOneNode()
+    {
+        using var scope = new TensorScope();
+        var x = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(24, -1, 1, new Random(1))), [2, 3, 4]);
+        var residual = Tensor.FromArray(OpCheck.ToFloat(OpCheck.Draw(24, -1, 1, new Random(2))), [2, 3, 4]);
+        x.RequiresGrad = residual.RequiresGrad = true;
+        var y = F.BatchNormAddActivation(x, residual, Activation.Relu6, null, null, null, null, useBatchStatistics: true);
+        Assert.Equal("BatchNorm[current]+Add+Relu6", y.Node!.Name);
+        Assert.Equal(new[] { x, residual }, y.Node.Inputs);
+    }
+
+    [Fact]
+    public void BatchNormAddActivationNeedsAResidualOfTheInputsShape()
+    {
+        using var scope = new TensorScope();
+        Assert.Throws<ArgumentException>(() =>
+            F.BatchNormAddActivation(Tensor.Ones([2, 3, 4]), Tensor.Ones([2, 3, 5]), Activation.Relu, null, null, null, null, useBatchStatistics: true));
     }
 
     /// <summary>
