@@ -19,8 +19,10 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
     [Option("teacher-epochs", Default = 2)] public int TeacherEpochs { get; set; }
     [Option("student", Default = "resnet18")] public string Student { get; set; } = "";
     [Option("student-width", Default = 0.25f)] public float StudentWidth { get; set; }
-    [Option("epochs", Default = 2, HelpText = "Distillation epochs.")] public int Epochs { get; set; }
-    [Option("steps", Default = 150, HelpText = "Noise batches per distillation epoch.")] public int Steps { get; set; }
+    [Option("epochs", Default = 3, HelpText = "Distillation epochs of the Gaussian + CS student.")] public int Epochs { get; set; }
+    [Option("rs-epochs", Default = 1, HelpText = "Distillation epochs of the Gaussian + RS control (it stays near chance at any budget; give it --epochs for equal budgets).")]
+    public int RsEpochs { get; set; }
+    [Option("steps", Default = 300, HelpText = "Noise batches per distillation epoch.")] public int Steps { get; set; }
     [Option("batch-size", Default = 128)] public int BatchSize { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
 
@@ -42,7 +44,9 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         }
 
         var results = new Dictionary<string, IReadOnlyDictionary<string, object>>();
-        foreach (var (name, bn) in new[] { ("noise_rs", "running"), ("noise_cs", "current") })
+        if (Epochs <= 0 || RsEpochs <= 0 || Steps <= 0 || BatchSize <= 0 || TeacherEpochs <= 0)
+            throw new ArgumentException("--teacher-epochs, --epochs, --rs-epochs, --steps and --batch-size must be positive");
+        foreach (var (name, bn, epochs) in new[] { ("noise_rs", "running", RsEpochs), ("noise_cs", "current", Epochs) })
         {
             string dir = Path.Combine(Out, name), summaryPath = Path.Combine(dir, "summary.json");
             if (File.Exists(summaryPath))
@@ -52,9 +56,9 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
                 continue;
             }
-            Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics");
+            Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics, {epochs} x {Steps} batches of {BatchSize}");
             var options = new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
-                                             Epochs: Epochs, StepsPerEpoch: Steps, BatchSize: BatchSize, DataRoot: DataRoot, Seed: Seed,
+                                             Epochs: epochs, StepsPerEpoch: Steps, BatchSize: BatchSize, DataRoot: DataRoot, Seed: Seed,
                                              Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
             results[name] = ConsoleProgress.Run(p => new Distiller(options, p, device).Run());
         }
@@ -70,16 +74,19 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             ["noise_rs_adjusted"] = Convert.ToDouble(results["noise_rs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
             ["noise_cs_adjusted"] = Convert.ToDouble(results["noise_cs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
             ["teacher_model"] = $"{Teacher} x{TeacherWidth}", ["student_model"] = $"{Student} x{StudentWidth}",
-            ["distill_images"] = Epochs * Steps * BatchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ["distill_images_rs"] = RsEpochs * Steps * BatchSize, ["distill_images_cs"] = Epochs * Steps * BatchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
         Directory.CreateDirectory(Out);
         File.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
 
         var table = new Table().AddColumns("", "Fashion-MNIST test accuracy", "of teacher");
         table.AddRow("teacher (real data)", $"{teacherAccuracy:P2}", "100%");
-        table.AddRow("student, Gaussian noise + teacher RS", $"{summary["noise_rs"]:P2}", $"{(double)summary["noise_rs"] / teacherAccuracy:P0}");
-        table.AddRow("student, Gaussian noise + teacher CS", $"{summary["noise_cs"]:P2}", $"{(double)summary["noise_cs"] / teacherAccuracy:P0}");
-        AnsiConsole.Write(table);
+        table.AddRow($"student, Gaussian noise + teacher RS ({RsEpochs * Steps * BatchSize:N0} images)", $"{summary["noise_rs"]:P2}", $"{(double)summary["noise_rs"] / teacherAccuracy:P0}");
+        table.AddRow($"student, Gaussian noise + teacher CS ({Epochs * Steps * BatchSize:N0} images)", $"{summary["noise_cs"]:P2}", $"{(double)summary["noise_cs"] / teacherAccuracy:P0}");
+        // Bound to the current Console.Out (not AnsiConsole's cached one), wide enough not to wrap rows in logs.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = 120;
+        console.Write(table);
         Console.WriteLine($"students evaluated with current statistics (batch 500); numbers in {Path.Combine(Out, "summary.json")}; {clock.Elapsed.TotalMinutes:F1} min");
         return 0;
     }

@@ -1,4 +1,8 @@
 using System.Text.Json;
+using NoiseKD.Data;
+using NoiseKD.Models;
+using NoiseKD.Nn;
+using NoiseKD.Training;
 using Xunit;
 
 namespace NoiseKD.Tests.Cli;
@@ -72,5 +76,42 @@ public class CommandLineTests
                                           "--epochs", "1", "--steps", "3", "--out", dir.File("student"), .. common]);
         Assert.Equal(2, code);
         Assert.Contains("--resume", error);
+    }
+
+    [Fact]
+    public void QuickstartWritesTheSummaryScriptsRead()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 256, 100);
+        string[] args = ["quickstart", "--out", dir.File("qs"), "--teacher-width", "0.0625", "--student-width", "0.0625", "--teacher-epochs", "1",
+                         "--epochs", "2", "--rs-epochs", "1", "--steps", "2", "--batch-size", "16", "--data-root", dir.Path];
+        var (code, output, error) = CliRunner.Run(args);
+        Assert.True(code == 0, error);
+        Assert.Contains("summary.json", output);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.File("qs/summary.json")));
+        var root = json.RootElement;
+        var test = DatasetCatalog.Load("fashion-mnist", false, dir.Path);
+        // Each number is the accuracy its model file gives when evaluated independently, as a fraction.
+        foreach (var (key, model, bn) in new[] { ("teacher", "qs/teacher/model.safetensors", BnStatistics.Running),
+                                                 ("noise_rs", "qs/noise_rs/student.safetensors", BnStatistics.Current),
+                                                 ("noise_cs", "qs/noise_cs/student.safetensors", BnStatistics.Current) })
+        {
+            var (net, file) = ModelFile.Load(dir.File(model));
+            double expected = Evaluator.Evaluate(net, test, new Normalization(file.NormMean, file.NormStd), 500, bn).Accuracy;
+            Assert.Equal(expected, root.GetProperty(key).GetDouble(), 6);
+        }
+        Assert.Equal(1 * 2 * 16, root.GetProperty("distill_images_rs").GetInt32());
+        Assert.Equal(2 * 2 * 16, root.GetProperty("distill_images_cs").GetInt32());
+        Assert.Single(File.ReadAllLines(dir.File("qs/noise_rs/metrics.jsonl")));
+        Assert.Equal(2, File.ReadAllLines(dir.File("qs/noise_cs/metrics.jsonl")).Length);
+
+        // A second run reuses the teacher and both students.
+        (code, output, error) = CliRunner.Run(args);
+        Assert.True(code == 0, error);
+        Assert.Contains("reusing the teacher", output);
+        Assert.Contains("noise_rs/summary.json", output);
+        Assert.Contains("noise_cs/summary.json", output);
+        Assert.DoesNotContain("distilling", output);
     }
 }
