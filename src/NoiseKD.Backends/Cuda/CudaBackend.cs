@@ -51,32 +51,9 @@ public sealed unsafe class CudaBackend : KernelBackend
     /// Opens CUDA device <paramref name="index"/> (the order of <see cref="CudaDevices.All"/>); false with a
     /// one-sentence reason when there is no such device, no NVRTC, or the kernels do not build or load.
     /// </summary>
-    public static bool TryCreate(int index, out CudaBackend? backend, out string? reason)
-    {
-        backend = null;
-        if (CudaDevices.Problem is { } problem)
-        {
-            reason = problem;
-            return false;
-        }
-        var device = CudaDevices.All.FirstOrDefault(d => d.Index == index);
-        if (device is null)
-        {
-            reason = $"there is no CUDA device {index}; devices here: {string.Join(", ", CudaDevices.All.Select(d => $"{d.Selector} ({d.Name})"))}";
-            return false;
-        }
-        try
-        {
-            backend = new CudaBackend(device);
-            reason = null;
-            return true;
-        }
-        catch (Exception e) when (e is CudaException or NvrtcException or NotSupportedException)
-        {
-            reason = $"CUDA device {device.Selector} ({device.Name}) cannot run the kernels: {e.Message}";
-            return false;
-        }
-    }
+    public static bool TryCreate(int index, out CudaBackend? backend, out string? reason) =>
+        TryOpen("CUDA", CudaDevices.Problem, CudaDevices.All, d => d.Index == index, index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                d => new CudaBackend(d), e => e is CudaException or NvrtcException or NotSupportedException, out backend, out reason);
 
     public CudaDeviceInfo Device { get; }
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace NoiseKD.Backends.Cuda;
 
 /// <summary>One CUDA device as the driver describes it; <see cref="Index"/> names it on the command line (cuda:N).</summary>
-public sealed record CudaDeviceInfo(int Index, string Name, int Major, int Minor, int Multiprocessors, long TotalMemoryBytes)
+public sealed record CudaDeviceInfo(int Index, string Name, int Major, int Minor, int Multiprocessors, long TotalMemoryBytes) : Kernels.IKernelDevice
 {
     /// <summary>The CUdevice handle (equal to the ordinal on every driver so far, but only cuDeviceGet says so).</summary>
     internal int Handle { get; init; }

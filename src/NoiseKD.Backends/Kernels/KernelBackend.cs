@@ -12,6 +12,37 @@ public abstract partial class KernelBackend : IBackend
 {
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Opening a device by its command-line name, as OpenCL and CUDA both do it: the driver's problem when there
+    /// is one, "no such device" with the list of devices, or the device's own error when it cannot build or run
+    /// the kernels (<paramref name="isDeviceError"/> says which exceptions are that; others keep their stack trace).
+    /// </summary>
+    protected static bool TryOpen<TDevice, TBackend>(string api, string? problem, IReadOnlyList<TDevice> devices, Func<TDevice, bool> isWanted,
+                                                     string wanted, Func<TDevice, TBackend> open, Func<Exception, bool> isDeviceError,
+                                                     out TBackend? backend, out string? reason)
+        where TDevice : IKernelDevice where TBackend : KernelBackend
+    {
+        backend = null;
+        reason = problem;
+        if (problem is not null) return false;
+        var device = devices.FirstOrDefault(isWanted);
+        if (device is null)
+        {
+            reason = $"there is no {api} device {wanted}; devices here: {string.Join(", ", devices.Select(d => $"{d.Selector} ({d.Name})"))}";
+            return false;
+        }
+        try
+        {
+            backend = open(device);
+            return true;
+        }
+        catch (Exception e) when (isDeviceError(e))
+        {
+            reason = $"{api} device {device.Selector} ({device.Name}) cannot run the kernels: {e.Message}";
+            return false;
+        }
+    }
+
     /// <summary>Compute units (OpenCL) or streaming multiprocessors (CUDA): how many work-groups run at once, roughly.</summary>
     protected abstract int ComputeUnits { get; }
 

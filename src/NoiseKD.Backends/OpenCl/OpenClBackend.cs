@@ -53,32 +53,9 @@ public sealed unsafe class OpenClBackend : KernelBackend
     /// <see cref="OpenClDevices.All"/>); false with a one-sentence reason when there is no such device or it
     /// cannot run the kernels.
     /// </summary>
-    public static bool TryCreate(int platformIndex, int deviceIndex, out OpenClBackend? backend, out string? reason)
-    {
-        backend = null;
-        if (OpenClDevices.Problem is { } problem)
-        {
-            reason = problem;
-            return false;
-        }
-        var device = OpenClDevices.All.FirstOrDefault(d => d.PlatformIndex == platformIndex && d.DeviceIndex == deviceIndex);
-        if (device is null)
-        {
-            reason = $"there is no OpenCL device {platformIndex}:{deviceIndex}; devices here: {string.Join(", ", OpenClDevices.All.Select(d => $"{d.Selector} ({d.Name})"))}";
-            return false;
-        }
-        try
-        {
-            backend = new OpenClBackend(device);
-            reason = null;
-            return true;
-        }
-        catch (ClException e)
-        {
-            reason = $"OpenCL device {device.Selector} ({device.Name}) cannot run the kernels: {e.Message}";
-            return false;
-        }
-    }
+    public static bool TryCreate(int platformIndex, int deviceIndex, out OpenClBackend? backend, out string? reason) =>
+        TryOpen("OpenCL", OpenClDevices.Problem, OpenClDevices.All, d => d.PlatformIndex == platformIndex && d.DeviceIndex == deviceIndex,
+                $"{platformIndex}:{deviceIndex}", d => new OpenClBackend(d), e => e is ClException, out backend, out reason);
 
     public OpenClDeviceInfo Device { get; }
 

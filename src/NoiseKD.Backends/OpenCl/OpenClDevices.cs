@@ -3,7 +3,7 @@ namespace NoiseKD.Backends.OpenCl;
 /// <summary>One OpenCL device as the driver describes it; (PlatformIndex, DeviceIndex) names it on the command line.</summary>
 public sealed record OpenClDeviceInfo(
     int PlatformIndex, int DeviceIndex, string Platform, string Name, string Type, string Version, string DriverVersion,
-    string OpenClC, int ComputeUnits, long GlobalMemoryBytes, long LocalMemoryBytes, long MaxWorkGroupSize)
+    string OpenClC, int ComputeUnits, long GlobalMemoryBytes, long LocalMemoryBytes, long MaxWorkGroupSize) : Kernels.IKernelDevice
 {
     internal nint PlatformHandle { get; init; }
     internal nint DeviceHandle { get; init; }
