@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
@@ -60,6 +62,16 @@ internal static unsafe class GemmConv
     static bool IsPointwise(in ConvGeometry g)
         => g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
+    // When to read a padded, phase-split copy (<see cref="PhaseSplitImages"/>) instead of x itself,
+    // from A/B runs of the quick table (single thread, ResNet-18 CIFAR layers): packing and im2col
+    // pay for the copy in every KxK layer (forward 53.6 -> 73.2 GFLOP/s on 64->128 32x32 s2, 70 -> 77
+    // on 512->512 4x4; backward weight 60 -> 75 and 81 -> 85), but a 1x1 stride-2 layer would copy
+    // four times the pixels it reads (forward 68.7 -> 56 on 256->512 8x8). Backward data pays for
+    // clearing and draining the padded copy only with rows of >= 8 outputs (64->128 s2 62 -> 71,
+    // 256->256 8x8 68 -> 74, but 256->512 8x8 s2 73 -> 69, onto 4x4 outputs).
+    static bool PhaseSplit(in ConvGeometry g, bool backwardData)
+        => g.KH * g.KW > 1 && (!backwardData || g.OutW >= 8) && Avx2.IsSupported;
+
     static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;
 
     internal static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
@@ -88,11 +100,14 @@ internal static unsafe class GemmConv
     static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int threads)
     {
         int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
         using var outCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
+            if (split) layout.Fill(x, n0, images, CpuBackend.P(xp));
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 float* wg = w + (long)grp * g.CoutPerGroup * taps;
@@ -103,6 +118,11 @@ internal static unsafe class GemmConv
                 {
                     float* xg = x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW;
                     Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, xg, cols, 0f, c, ldc, threads);
+                }
+                else if (split)
+                {
+                    var columns = new PhaseSplitColumns(layout, CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane);
+                    Sgemm.Multiply(false, g.CoutPerGroup, cols, taps, 1f, wg, taps, columns, 0f, c, ldc, threads);
                 }
                 else
                 {
@@ -118,13 +138,16 @@ internal static unsafe class GemmConv
                                   int start, int end, int threads)
     {
         int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: true);
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
         using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
         using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
-            if (!accumulate && !direct) new Span<float>(dx + (long)n0 * g.Cin * inHW, images * g.Cin * inHW).Clear();
+            if (split) new Span<float>(CpuBackend.P(xp), checked((int)layout.Length(images))).Clear();
+            else if (!accumulate && !direct) new Span<float>(dx + (long)n0 * g.Cin * inHW, images * g.Cin * inHW).Clear();
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
@@ -138,9 +161,11 @@ internal static unsafe class GemmConv
                 {
                     float* c = CpuBackend.P(col);
                     Sgemm.Multiply(true, false, taps, cols, g.CoutPerGroup, 1f, wg, taps, dyg, cols, 0f, c, cols, threads);
-                    Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
+                    if (split) layout.Accumulate(c, CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane, images, g.CinPerGroup);
+                    else Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
                 }
             }
+            if (split) layout.Drain(CpuBackend.P(xp), dx, n0, images, accumulate);
         }
     }
 
@@ -148,7 +173,9 @@ internal static unsafe class GemmConv
                                     int start, int end, int threads)
     {
         int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
         using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
         using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
@@ -156,10 +183,12 @@ internal static unsafe class GemmConv
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
             // The range's first chunk overwrites dW unless the caller asked to accumulate.
             float beta = n0 == start && !accumulate ? 0f : 1f;
+            if (split) layout.Fill(x, n0, images, CpuBackend.P(xp));
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
-                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
+                if (split) layout.Pack(CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane, images, g.CinPerGroup, b);
+                else if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
                 float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
                 float* dwg = dw + (long)grp * g.CoutPerGroup * taps;
                 Sgemm.Multiply(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, cols, b, cols, beta, dwg, taps, threads);
