@@ -37,3 +37,24 @@ internal readonly unsafe struct PhaseSplitColumns(PhaseSplitImages images, float
         }
     }
 }
+
+/// <summary>
+/// op(B) = the transpose of <see cref="PhaseSplitColumns"/> (rows = output pixels (img, oh, ow),
+/// columns = taps), packed for backward weight without writing the im2col matrix: the k range is
+/// split at output rows, within which every tap's slice is contiguous.
+/// </summary>
+internal readonly unsafe struct PhaseSplitRows(PhaseSplitImages images, float* xp) : Sgemm.IPackB
+{
+    public void Pack(int pc, int jc, int kc, int nc, float* dst)
+    {
+        int outW = images.OutW, outHW = images.OutH * outW;
+        long* offsets = stackalloc long[nc];
+        for (int t = 0; t < nc; t++) offsets[t] = images.TapOffset(jc + t);
+        for (int k = 0; k < kc;)
+        {
+            int j = pc + k, img = j / outHW, oh = j % outHW / outW, ow = j % outW, length = Math.Min(kc - k, outW - ow);
+            SgemmPack.TransposedSlices(xp + images.RowOffset(img, oh) + ow, offsets, k, length, kc, nc, dst);
+            k += length;
+        }
+    }
+}
