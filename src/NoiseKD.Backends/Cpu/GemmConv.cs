@@ -12,12 +12,17 @@ namespace NoiseKD.Backends.Cpu;
 /// copy; 1x1 layers (and CPUs without AVX2) read x itself (<see cref="Im2ColPackB"/>, <see cref="Im2Col"/>).
 /// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
 /// own scratch (a batch-1 call instead hands both threads to the GEMM). Within a range, images are
-/// taken a few at a time so a small feature map still gives the GEMM at least
-/// <see cref="TargetColumns"/> columns: the packing of the weights is then amortised over enough work.
+/// taken a few at a time so a small feature map still gives the GEMM enough columns
+/// (<see cref="ImagesPerChunk"/>).
 /// </summary>
 internal static unsafe class GemmConv
 {
-    const int TargetColumns = 256;
+    // Forward and backward data multiply by the weights, which SGEMM packs once per call: with 256
+    // columns per call that packing cost 5-10% on 16x16 and smaller maps. At >= 1024 columns (single
+    // thread, CIFAR layers at batch 32): forward 128->128 16x16 76.6 -> 81.6 GFLOP/s, 256->256 8x8
+    // 78.3 -> 82.3; backward data 71.3 -> 85.3 and 73.3 -> 85.6. Backward weight packs dy instead,
+    // which changes with every chunk, and gained nothing (84.1 -> 83.8, 89.3 -> 89.4): it keeps 256.
+    internal const int WeightOperandColumns = 1024, ImageOperandColumns = 256;
 
     public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
         => ForImageRanges(g, (part, start, end, threads) => ForwardRange(backend, g, x, w, y, start, end, threads));
@@ -79,11 +84,11 @@ internal static unsafe class GemmConv
 
     internal static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
 
-    static int ImagesPerChunk(in ConvGeometry g, int images) => ImagesPerChunk(g.OutH * g.OutW, images);
+    static int ImagesPerChunk(in ConvGeometry g, int images, int targetColumns) => ImagesPerChunk(g.OutH * g.OutW, images, targetColumns);
 
-    /// <summary>Enough images that one GEMM gets at least <see cref="TargetColumns"/> columns of <paramref name="columnsPerImage"/>.</summary>
-    internal static int ImagesPerChunk(int columnsPerImage, int images)
-        => Math.Clamp((TargetColumns + columnsPerImage - 1) / columnsPerImage, 1, images);
+    /// <summary>Enough images that one GEMM gets at least <paramref name="targetColumns"/> columns of <paramref name="columnsPerImage"/>.</summary>
+    internal static int ImagesPerChunk(int columnsPerImage, int images, int targetColumns)
+        => Math.Clamp((targetColumns + columnsPerImage - 1) / columnsPerImage, 1, images);
 
     internal delegate void RangeBody(int part, int start, int end, int gemmThreads);
 
@@ -102,7 +107,7 @@ internal static unsafe class GemmConv
 
     static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
         var layout = new PhaseSplitImages(g);
         using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
@@ -140,7 +145,7 @@ internal static unsafe class GemmConv
     static void BackwardDataRange(CpuBackend backend, in ConvGeometry g, float* dy, float* w, float* dx, bool accumulate,
                                   int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: true);
         var layout = new PhaseSplitImages(g);
         using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
@@ -175,7 +180,7 @@ internal static unsafe class GemmConv
     static void BackwardWeightRange(CpuBackend backend, in ConvGeometry g, float* x, float* dy, float* dw, bool accumulate,
                                     int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, ImageOperandColumns);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
         // Rows of whole 8-float vectors pack straight from the copy through 8x8 register transposes
         // (64->64 32x32 73.5 -> 75.5 GFLOP/s, 128->128 16x16 75 -> 85); shorter rows would leave

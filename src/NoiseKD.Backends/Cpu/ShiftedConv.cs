@@ -73,7 +73,7 @@ internal static unsafe class ShiftedConv
         int columnsPerImage = padded.ColumnsPerImage, taps = g.CinPerGroup * g.KH * g.KW;
         GemmConv.SumWeightGradientOverRanges(backend, g, dw, accumulate, (target, acc, start, end, threads) =>
         {
-            int chunk = GemmConv.ImagesPerChunk(columnsPerImage, end - start);
+            int chunk = GemmConv.ImagesPerChunk(columnsPerImage, end - start, GemmConv.ImageOperandColumns);
             using var xp = backend.Allocate(padded.Length(chunk));
             using var dyWide = backend.Allocate((long)g.Cout * chunk * columnsPerImage);
             for (int n0 = start; n0 < end; n0 += chunk)
@@ -99,7 +99,7 @@ internal static unsafe class ShiftedConv
         int columnsPerImage = padded.ColumnsPerImage, taps = g.CinPerGroup * g.KH * g.KW;
         GemmConv.ForImageRanges(g, (part, start, end, threads) =>
         {
-            int chunk = GemmConv.ImagesPerChunk(columnsPerImage, end - start);
+            int chunk = GemmConv.ImagesPerChunk(columnsPerImage, end - start, GemmConv.WeightOperandColumns);
             using var xp = backend.Allocate(padded.Length(chunk));
             using var wide = backend.Allocate((long)g.CoutPerGroup * chunk * columnsPerImage);
             for (int n0 = start; n0 < end; n0 += chunk)
