@@ -131,38 +131,29 @@ internal static unsafe class ShiftedConv
                 }
     }
 
-    /// <summary>
-    /// Offsets of taps [p0, p0 + count) (p = (c*KH + kh)*KW + kw) from the slice start of a
-    /// column: c*plane + kh*Wp + kw.
-    /// </summary>
+    /// <summary>Offsets of taps [p0, p0 + count) from the slice start of a column: c*plane + kh*Wp + kw.</summary>
     static void TapOffsets(in PaddedImages padded, int p0, int count, long* offsets)
     {
-        int kernel = padded.KH * padded.KW;
-        for (int t = 0; t < count; t++)
-        {
-            int p = p0 + t, r = p % kernel;
-            offsets[t] = p / kernel * padded.Plane + (long)(r / padded.KW) * padded.Wp + r % padded.KW;
-        }
+        for (int t = 0; t < count; t++) offsets[t] = padded.Copy.TapOffset(p0 + t);
     }
 
     /// <summary>
-    /// Images of an NCHW tensor copied into zero borders, laid out [image][channel][Hp][Wp], with a
-    /// zero tail so the last slices' reads stay inside. Column j of image i is output pixel
-    /// (j / Wp, j % Wp); columns with j % Wp &gt;= OW are computed and dropped.
+    /// Images of an NCHW tensor copied into zero borders, laid out [image][channel][Hp][Wp] (the
+    /// stride-1 case of <see cref="PhaseSplitImages"/>), with a zero tail so the last slices' reads
+    /// stay inside. Column j of image i is output pixel (j / Wp, j % Wp); columns with j % Wp &gt;= OW
+    /// are computed and dropped.
     /// </summary>
     readonly struct PaddedImages
     {
-        public readonly int Channels, H, W, PadH, PadW, KH, KW, Wp, OutH, OutW;
+        public readonly PhaseSplitImages Copy;
+        public readonly int Wp, OutH, OutW;
         public readonly long Plane, ImageStride;
 
         public PaddedImages(in ConvGeometry g)
         {
-            (Channels, H, W, PadH, PadW, KH, KW) = (g.Cin, g.H, g.W, g.PadH, g.PadW, g.KH, g.KW);
-            Wp = W + 2 * PadW;
-            OutH = g.OutH;
-            OutW = g.OutW;
-            Plane = (long)(H + 2 * PadH) * Wp;
-            ImageStride = Channels * Plane;
+            Copy = new PhaseSplitImages(g);
+            Wp = Copy.RowStride;
+            (OutH, OutW, Plane, ImageStride) = (g.OutH, g.OutW, Copy.Plane, Copy.ImageStride);
         }
 
         public int ColumnsPerImage => OutH * Wp;
@@ -172,22 +163,7 @@ internal static unsafe class ShiftedConv
 
         public void Fill(float* x, int n0, int images, float* dst)
         {
-            long planeIn = (long)H * W;
-            for (int img = 0; img < images; img++)
-                for (int c = 0; c < Channels; c++)
-                {
-                    float* src = x + ((long)(n0 + img) * Channels + c) * planeIn;
-                    float* d = dst + img * ImageStride + c * Plane;
-                    new Span<float>(d, PadH * Wp + PadW).Clear();
-                    d += PadH * Wp + PadW;
-                    for (int r = 0; r < H; r++, d += Wp, src += W)
-                    {
-                        RowOps.Copy(d, src, W, 1);
-                        // This row's right border and the next row's left border are adjacent.
-                        new Span<float>(d + W, r + 1 < H ? 2 * PadW : PadW).Clear();
-                    }
-                    new Span<float>(d - PadW, (int)(Plane - (long)(PadH + H) * Wp)).Clear();
-                }
+            Copy.Fill(x, n0, images, dst);
             new Span<float>(dst + images * ImageStride, Wp + Sgemm.NR).Clear();
         }
 
