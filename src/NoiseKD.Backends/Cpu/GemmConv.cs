@@ -70,7 +70,7 @@ internal static unsafe class GemmConv
     static bool IsPointwise(in ConvGeometry g)
         => g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
-    // When to read a padded, phase-split copy (<see cref="PhaseSplitImages"/>) instead of x itself,
+    // When to read a padded, phase-split copy (PhaseSplitImages) instead of x itself,
     // from A/B runs of the quick table (single thread, ResNet-18 CIFAR layers): packing and im2col
     // pay for the copy in every KxK layer (forward 53.6 -> 73.2 GFLOP/s on 64->128 32x32 s2, 70 -> 77
     // on 512->512 4x4; backward weight 60 -> 75 and 81 -> 85), but a 1x1 stride-2 layer would copy
