@@ -3,8 +3,9 @@ using static NoiseKD.Backends.BackendChecks;
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
-/// Conv2d passes: depthwise layers run a direct kernel, stride-1 layers SGEMM over shifted slices of
-/// a padded copy (<see cref="ShiftedConv"/>), all others im2col + SGEMM.
+/// Conv2d passes: depthwise layers run a direct kernel, stride-1 layers with rows of 28, 14, 7, ...
+/// outputs SGEMM over shifted slices of a padded copy (<see cref="ShiftedConv"/>), all others im2col
+/// + SGEMM (<see cref="GemmConv"/>).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {

@@ -1,18 +1,28 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace NoiseKD.Backends.Cpu;
 
 /// <summary>
 /// Convolution as SGEMM over im2col columns (see <see cref="Im2Col"/>), per group, on chunks of images:
-///   forward          y_g      = W_g   * col            (CoutG x cols; col packed directly, <see cref="Im2ColPackB"/>)
+///   forward          y_g      = W_g   * col            (CoutG x cols; col packed directly)
 ///   backward data    dcol     = W_g^T * dy_g, dx += col2im(dcol)
 ///   backward weight  dW_g    += dy_g  * col^T
+/// KxK layers read col from a padded, phase-split copy of the input (<see cref="PhaseSplitImages"/>,
+/// <see cref="PhaseSplitColumns"/>, <see cref="PhaseSplitRows"/>), where each of its rows is a vector
+/// copy; 1x1 layers (and CPUs without AVX2) read x itself (<see cref="Im2ColPackB"/>, <see cref="Im2Col"/>).
 /// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
 /// own scratch (a batch-1 call instead hands both threads to the GEMM). Within a range, images are
-/// taken a few at a time so a small feature map still gives the GEMM at least
-/// <see cref="TargetColumns"/> columns: the packing of the weights is then amortised over enough work.
+/// taken a few at a time so a small feature map still gives the GEMM enough columns
+/// (<see cref="ImagesPerChunk"/>).
 /// </summary>
 internal static unsafe class GemmConv
 {
-    const int TargetColumns = 256;
+    // Forward and backward data multiply by the weights, which SGEMM packs once per call: with 256
+    // columns per call that packing cost 5-10% on 16x16 and smaller maps. At >= 1024 columns (single
+    // thread, CIFAR layers at batch 32): forward 128->128 16x16 76.6 -> 81.6 GFLOP/s, 256->256 8x8
+    // 78.3 -> 82.3; backward data 71.3 -> 85.3 and 73.3 -> 85.6. Backward weight packs dy instead,
+    // which changes with every chunk, and gained nothing (84.1 -> 83.8, 89.3 -> 89.4): it keeps 256.
+    internal const int WeightOperandColumns = 1024, ImageOperandColumns = 256;
 
     public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
         => ForImageRanges(g, (part, start, end, threads) => ForwardRange(backend, g, x, w, y, start, end, threads));
@@ -60,15 +70,25 @@ internal static unsafe class GemmConv
     static bool IsPointwise(in ConvGeometry g)
         => g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
+    // When to read a padded, phase-split copy (PhaseSplitImages) instead of x itself,
+    // from A/B runs of the quick table (single thread, ResNet-18 CIFAR layers): packing and im2col
+    // pay for the copy in every KxK layer (forward 53.6 -> 73.2 GFLOP/s on 64->128 32x32 s2, 70 -> 77
+    // on 512->512 4x4; backward weight 60 -> 75 and 81 -> 85), but a 1x1 stride-2 layer would copy
+    // four times the pixels it reads (forward 68.7 -> 56 on 256->512 8x8). Backward data pays for
+    // clearing and draining the padded copy only with rows of >= 8 outputs (64->128 s2 62 -> 71,
+    // 256->256 8x8 68 -> 74, but 256->512 8x8 s2 73 -> 69, onto 4x4 outputs).
+    static bool PhaseSplit(in ConvGeometry g, bool backwardData)
+        => g.KH * g.KW > 1 && (!backwardData || g.OutW >= 8) && Avx2.IsSupported;
+
     static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;
 
     internal static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
 
-    static int ImagesPerChunk(in ConvGeometry g, int images) => ImagesPerChunk(g.OutH * g.OutW, images);
+    static int ImagesPerChunk(in ConvGeometry g, int images, int targetColumns) => ImagesPerChunk(g.OutH * g.OutW, images, targetColumns);
 
-    /// <summary>Enough images that one GEMM gets at least <see cref="TargetColumns"/> columns of <paramref name="columnsPerImage"/>.</summary>
-    internal static int ImagesPerChunk(int columnsPerImage, int images)
-        => Math.Clamp((TargetColumns + columnsPerImage - 1) / columnsPerImage, 1, images);
+    /// <summary>Enough images that one GEMM gets at least <paramref name="targetColumns"/> columns of <paramref name="columnsPerImage"/>.</summary>
+    internal static int ImagesPerChunk(int columnsPerImage, int images, int targetColumns)
+        => Math.Clamp((targetColumns + columnsPerImage - 1) / columnsPerImage, 1, images);
 
     internal delegate void RangeBody(int part, int start, int end, int gemmThreads);
 
@@ -87,12 +107,15 @@ internal static unsafe class GemmConv
 
     static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
         using var outCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
+            if (split) layout.Fill(x, n0, images, CpuBackend.P(xp));
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 float* wg = w + (long)grp * g.CoutPerGroup * taps;
@@ -103,6 +126,11 @@ internal static unsafe class GemmConv
                 {
                     float* xg = x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW;
                     Sgemm.Multiply(false, false, g.CoutPerGroup, cols, taps, 1f, wg, taps, xg, cols, 0f, c, ldc, threads);
+                }
+                else if (split)
+                {
+                    var columns = new PhaseSplitColumns(layout, CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane);
+                    Sgemm.Multiply(false, g.CoutPerGroup, cols, taps, 1f, wg, taps, columns, 0f, c, ldc, threads);
                 }
                 else
                 {
@@ -117,14 +145,17 @@ internal static unsafe class GemmConv
     static void BackwardDataRange(CpuBackend backend, in ConvGeometry g, float* dy, float* w, float* dx, bool accumulate,
                                   int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
+        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: true);
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
         using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
         using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
-            if (!accumulate && !direct) new Span<float>(dx + (long)n0 * g.Cin * inHW, images * g.Cin * inHW).Clear();
+            if (split) new Span<float>(CpuBackend.P(xp), checked((int)layout.Length(images))).Clear();
+            else if (!accumulate && !direct) new Span<float>(dx + (long)n0 * g.Cin * inHW, images * g.Cin * inHW).Clear();
             for (int grp = 0; grp < g.Groups; grp++)
             {
                 float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
@@ -138,30 +169,46 @@ internal static unsafe class GemmConv
                 {
                     float* c = CpuBackend.P(col);
                     Sgemm.Multiply(true, false, taps, cols, g.CoutPerGroup, 1f, wg, taps, dyg, cols, 0f, c, cols, threads);
-                    Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
+                    if (split) layout.Accumulate(c, CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane, images, g.CinPerGroup);
+                    else Im2Col.Accumulate(g, c, dx, n0, images, grp * g.CinPerGroup);
                 }
             }
+            if (split) layout.Drain(CpuBackend.P(xp), dx, n0, images, accumulate);
         }
     }
 
     static void BackwardWeightRange(CpuBackend backend, in ConvGeometry g, float* x, float* dy, float* dw, bool accumulate,
                                     int start, int end, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start);
-        bool direct = chunk == 1 && IsPointwise(g);
-        using var col = backend.Allocate(direct ? 0 : (long)taps * chunk * outHW);
+        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, ImageOperandColumns);
+        bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
+        // Rows of whole 8-float vectors pack straight from the copy through 8x8 register transposes
+        // (64->64 32x32 73.5 -> 75.5 GFLOP/s, 128->128 16x16 75 -> 85); shorter rows would leave
+        // only scalar tails, so they write im2col and let SGEMM transpose it (256->512 8x8 s2: 84 vs 81).
+        bool packRows = split && g.OutW % 8 == 0;
+        var layout = new PhaseSplitImages(g);
+        using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
+        using var col = backend.Allocate(direct || packRows ? 0 : (long)taps * chunk * outHW);
         using var dyCat = backend.Allocate(chunk == 1 ? 0 : (long)g.CoutPerGroup * chunk * outHW);
         for (int n0 = start; n0 < end; n0 += chunk)
         {
             int images = Math.Min(chunk, end - n0), cols = images * outHW;
             // The range's first chunk overwrites dW unless the caller asked to accumulate.
             float beta = n0 == start && !accumulate ? 0f : 1f;
+            if (split) layout.Fill(x, n0, images, CpuBackend.P(xp));
             for (int grp = 0; grp < g.Groups; grp++)
             {
-                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
-                if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
                 float* dyg = DyColumns(g, dy, dyCat, n0, images, grp);
                 float* dwg = dw + (long)grp * g.CoutPerGroup * taps;
+                if (packRows)
+                {
+                    var rows = new PhaseSplitRows(layout, CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane);
+                    Sgemm.Multiply(false, g.CoutPerGroup, taps, cols, 1f, dyg, cols, rows, beta, dwg, taps, threads);
+                    continue;
+                }
+                float* b = direct ? x + ((long)n0 * g.Cin + grp * g.CinPerGroup) * outHW : CpuBackend.P(col);
+                if (split) layout.Pack(CpuBackend.P(xp) + grp * g.CinPerGroup * layout.Plane, images, g.CinPerGroup, b);
+                else if (!direct) Im2Col.Pack(g, x, n0, images, grp * g.CinPerGroup, b);
                 Sgemm.Multiply(false, true, g.CoutPerGroup, taps, cols, 1f, dyg, cols, b, cols, beta, dwg, taps, threads);
             }
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NoiseKD.Backends.Cpu;
 
@@ -16,7 +17,21 @@ internal static unsafe class RowOps
         int i = 0;
         if (srcStride == 1 && Vector256.IsHardwareAccelerated)
             for (; i <= count - 8; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
+        else if (srcStride == 2 && Avx2.IsSupported)
+            for (; i <= count - 8; i += 8) Avx.Store(dst + i, Evens(src + 2 * i));
         for (; i < count; i++) dst[i] = src[(long)i * srcStride];
+    }
+
+    /// <summary>
+    /// src[0], src[2], ..., src[14] without reading past src[14]: the second load starts at src[7],
+    /// so its even elements sit in the odd lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Evens(float* src)
+    {
+        // Per 128-bit lane: [v0[0], v0[2], v1[1], v1[3]] = src 0, 2, 8, 10 | 4, 6, 12, 14; then swap the middle qwords.
+        var mixed = Avx.Shuffle(Avx.LoadVector256(src), Avx.LoadVector256(src + 7), 0xD8);
+        return Avx2.Permute4x64(mixed.AsDouble(), 0xD8).AsSingle();
     }
 
     /// <summary>dst[i] = 0 for the few padding outputs at a row's ends.</summary>

@@ -103,6 +103,36 @@ internal static unsafe class SgemmPack
         }
     }
 
+    /// <summary>
+    /// Packs rows [k, k + length) of a kc x nc block of op(B) whose column t is the contiguous slice
+    /// at segment + offsets[t] (an implicit im2col, transposed): 8 columns x 8 rows go through one
+    /// register transpose.
+    /// </summary>
+    public static void TransposedSlices(float* segment, long* offsets, int k, int length, int kc, int nc, float* dst)
+    {
+        const int NR = Sgemm.NR;
+        var rows = stackalloc float*[NR];
+        for (int s0 = 0; s0 < nc; s0 += NR)
+        {
+            int nr = Math.Min(NR, nc - s0);
+            float* d = dst + (long)s0 * kc + (long)k * NR;
+            for (int t = 0; t < NR; t++) rows[t] = t < nr ? segment + offsets[s0 + t] : null;
+            int q = 0;
+            if (nr == NR && Avx.IsSupported)
+                for (; q <= length - 8; q += 8)
+                {
+                    StoreTransposed(Vector256.Load(rows[0] + q), Vector256.Load(rows[1] + q), Vector256.Load(rows[2] + q),
+                                    Vector256.Load(rows[3] + q), Vector256.Load(rows[4] + q), Vector256.Load(rows[5] + q),
+                                    Vector256.Load(rows[6] + q), Vector256.Load(rows[7] + q), d + q * NR, NR);
+                    StoreTransposed(Vector256.Load(rows[8] + q), Vector256.Load(rows[9] + q), Vector256.Load(rows[10] + q),
+                                    Vector256.Load(rows[11] + q), Vector256.Load(rows[12] + q), Vector256.Load(rows[13] + q),
+                                    Vector256.Load(rows[14] + q), Vector256.Load(rows[15] + q), d + q * NR + 8, NR);
+                }
+            for (; q < length; q++)
+                for (int t = 0; t < NR; t++) d[q * NR + t] = t < nr ? rows[t][q] : 0f;
+        }
+    }
+
     /// <summary>dst[q*ldd + r] = src[r*lds + q] for an 8x8 block.</summary>
     static void Transpose8x8(float* src, int lds, float* dst, int ldd)
         => StoreTransposed(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2L * lds),

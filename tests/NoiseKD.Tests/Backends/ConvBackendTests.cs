@@ -32,7 +32,17 @@ public class ConvBackendTests
         { 2, 32, 10, 10, 20, 3, 1, 1, 1 }, // shifted slices: more taps than one k block (288 > 256)
         { 3, 8, 10, 10, 4, 3, 1, 1, 2 },   // shifted slices, grouped
         { 2, 4, 8, 14, 5, 5, 1, 2, 1 },    // shifted slices, 5x5 pad 2
-        { 2, 4, 8, 10, 5, 3, 1, 0, 1 },    // shifted slices, no padding (backward data pads by 2)
+        { 2, 4, 8, 11, 5, 3, 1, 0, 1 },    // shifted slices, no padding (backward data pads by 2)
+        { 3, 5, 33, 35, 13, 3, 2, 1, 1 },  // stride 2, odd sizes: phase-split rows with vector bodies and scalar tails
+        { 1, 7, 32, 32, 9, 3, 2, 1, 1 },   // stride 2, batch 1 (the GEMM on both threads)
+        { 3, 5, 17, 21, 7, 3, 2, 0, 1 },   // stride 2, no padding
+        { 3, 12, 8, 8, 20, 3, 2, 1, 1 },   // stride 2 onto 4x4: several images per GEMM, 4-wide rows
+        { 2, 8, 18, 18, 6, 3, 2, 1, 2 },   // stride 2, grouped
+        { 3, 6, 20, 21, 10, 1, 2, 0, 1 },  // 1x1 stride-2 shortcut, rows long enough for vectors
+        { 1, 3, 34, 34, 6, 1, 2, 1, 1 },   // 1x1 stride 2 with padding
+        { 3, 12, 8, 8, 20, 3, 1, 1, 1 },   // rows of 8: backward weight packs the copy transposed, across images
+        { 2, 8, 16, 16, 6, 3, 1, 1, 2 },   // rows of 16, grouped
+        { 2, 70, 8, 9, 66, 3, 1, 1, 1 },   // stride 1 outside the shifted path's rule (many rows, narrow map)
         { 3, 5, 7, 9, 5, 3, 1, 1, 5 },     // depthwise
         { 1, 5, 7, 9, 5, 3, 2, 1, 5 },
         { 3, 5, 5, 5, 5, 5, 1, 2, 5 },
