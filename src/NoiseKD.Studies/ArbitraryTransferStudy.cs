@@ -94,7 +94,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
                 var (mu, su) = StudyReport.MeanStd(cells[("unbalanced", bn)]);
                 double gain = mb - mu, spread = sb + su;
                 string verdict = config.Seeds < 2 ? "one seed: no spread" : gain > spread ? "yes" : "no";
-                gains.Add([label, bn == "current" ? "CS" : "RS", $"{gain * 100:+0.00;-0.00}", $"{spread * 100:F2}", verdict]);
+                gains.Add([label, bn == "current" ? "CS" : "RS", FormatPoints(gain), $"{spread * 100:F2}", verdict]);
             }
         }
         _report.Heading("Student accuracy (%)");
@@ -120,6 +120,10 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
                                                                         : BalanceOptions.Unbalanced(config.PerClass));
         return _runs.Distill($"{Short(transfer)}-{balance}-{bn}-s{seed}", options, $"{transfer}, {balance}, teacher BN {bn}, seed {seed}");
     }
+
+    /// <summary>A difference of accuracies in signed percentage points, "+4.20"; a difference that rounds to zero is "0.00", not "-+0.00".</summary>
+    public static string FormatPoints(double difference) =>
+        (Math.Round(difference * 100, 2) + 0.0).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture); // + 0.0 turns -0 into +0
 
     static string Short(string transfer) => transfer.StartsWith("folder:", StringComparison.Ordinal) ? "natural" : transfer;
 

@@ -67,4 +67,11 @@ public class StudyEndToEndTests
         Assert.True(File.Exists(dir.File("study/histogram_running.svg")));
         Assert.Equal(7 * 4, File.ReadAllLines(dir.File("study/results.csv")).Count(l => l.StartsWith("arbitrary,", StringComparison.Ordinal)));
     }
+
+    [Theory]
+    [InlineData(0.042, "+4.20")]
+    [InlineData(-0.0222, "-2.22")]
+    [InlineData(-0.0000001, "0.00")]
+    [InlineData(0.0, "0.00")]
+    public void GainsAreSignedPoints(double difference, string expected) => Assert.Equal(expected, ArbitraryTransferStudy.FormatPoints(difference));
 }
