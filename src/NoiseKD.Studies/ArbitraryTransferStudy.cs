@@ -106,7 +106,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
             _report.Figure($"histogram_{bn}.svg",
                 SvgChart.Bars($"Teacher's predicted classes on unbalanced sets (BN {bn})", "% of the set", Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToList(), histograms[bn]),
                 $"Share of each unbalanced transfer set that the teacher assigns to each Fashion-MNIST class, teacher BN on {bn} statistics (seed 0). Balanced sets hold {config.PerClass} per class by construction.");
-        _report.Paragraph($"Study runtime: {_runs.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }

@@ -67,7 +67,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         AdjustSamples(reference, test, normalization);
         NoiseResolution(teacher);
         Toy();
-        _report.Paragraph($"Study runtime: {_runs.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }

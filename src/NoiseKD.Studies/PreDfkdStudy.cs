@@ -41,6 +41,7 @@ public sealed record PreDfkdStudyConfig(
 public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, IBackend device)
 {
     readonly Stopwatch _clock = Stopwatch.StartNew();
+    int _ran, _reused;
     readonly StudyReport _report = new(config.OutDir, "Generative pseudo replay (PRE-DFKD) on Fashion-MNIST");
 
     /// <summary>Per-seed statistics of one method's accuracy curve.</summary>
@@ -72,7 +73,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         Table(results);
         Curves(results);
         Verdict(results);
-        _report.Paragraph($"Study runtime: {_clock.Elapsed.TotalMinutes:F1} minutes{(config.Quick ? " (--quick)" : "")}.");
+        _report.Paragraph(StudyReport.RuntimeLine(_clock.Elapsed, _ran, _reused, config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }
@@ -137,7 +138,9 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                                              BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed,
                                              Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
             new PreDfkdDistiller(options, progress, device).Run();
+            _ran++;
         }
+        else _reused++;
         var rows = new MetricsLog(Path.Combine(dir, "metrics.jsonl")).ReadAll();
         return new RunResult(rows.Select(r => r["accuracy"].GetDouble()).ToArray(), rows[^1]["replay_bytes"].GetDouble());
     }

@@ -43,6 +43,18 @@ public sealed class StudyReport(string outDir, string title)
         File.WriteAllLines(Path.Combine(OutDir, "results.csv"), _csv);
     }
 
+    /// <summary>
+    /// "Study runtime: 42.7 minutes (--quick)." for a run that computed everything; when some runs came
+    /// from the cache the minutes are this invocation's only, and the line says so.
+    /// </summary>
+    public static string RuntimeLine(TimeSpan elapsed, int ran, int reused, bool quick)
+    {
+        string mode = quick ? " (--quick)" : "";
+        if (reused == 0) return $"Study runtime: {elapsed.TotalMinutes:F1} minutes{mode}.";
+        return $"Study runtime of this invocation: {elapsed.TotalMinutes:F1} minutes{mode}; {reused} of {ran + reused} distillations " +
+               "were read back from earlier invocations' cached runs, whose time is not included.";
+    }
+
     /// <summary>Mean and sample standard deviation (0 for a single value).</summary>
     public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
     {

@@ -22,6 +22,15 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
     public IBackend Device { get; } = device;
     public TimeSpan Elapsed => _clock.Elapsed;
 
+    readonly HashSet<string> _ran = [], _reused = [];
+
+    /// <summary>Distinct distillations run by this invocation, and those read back from an earlier one's cache.</summary>
+    public int Ran => _ran.Count;
+    public int Reused => _reused.Count;
+
+    /// <summary>The report's runtime line: this invocation's wall clock, and how many runs came from the cache.</summary>
+    public string RuntimeLine(bool quick) => StudyReport.RuntimeLine(Elapsed, Ran, Reused, quick);
+
     /// <summary>The teacher file: <paramref name="given"/>, or one trained on Fashion-MNIST under runs/teacher.</summary>
     public string Teacher(string? given, string arch, float width, int epochs)
     {
@@ -48,7 +57,9 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
             Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {description}");
             new Distiller(options with { OutDir = dir, Resume = File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot = DataRoot },
                           Progress, Device).Run();
+            _ran.Add(name);
         }
+        else if (!_ran.Contains(name)) _reused.Add(name);
         return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!;
     }
 

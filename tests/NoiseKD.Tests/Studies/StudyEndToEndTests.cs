@@ -43,10 +43,18 @@ public class StudyEndToEndTests
         Assert.Equal(new[] { "t3-any-100-s0", "t3-input-50-s0", "t3-output-50-s0", "t3-shift-50-s0" },
                      Directory.GetDirectories(dir.File("study/runs"), "t3-*").Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray());
 
-        // Cached: a second run distills nothing new and writes the same tables.
+        Assert.Contains("Study runtime: ", text);
+        Assert.DoesNotContain("read back from earlier", text);
+
+        // Cached: a second run distills nothing new, writes the same tables, and its runtime line says
+        // that every run came from the cache (its minutes are not the study's cost).
         var before = Directory.GetDirectories(dir.File("study/runs")).Length;
         new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu).Run();
         Assert.Equal(before, Directory.GetDirectories(dir.File("study/runs")).Length);
+        string again = File.ReadAllText(report);
+        int runs = Directory.GetDirectories(dir.File("study/runs")).Count(d => Path.GetFileName(d) != "teacher");
+        Assert.Contains($"{runs} of {runs} distillations were read back from earlier invocations' cached runs", again);
+        Assert.Equal(csv, File.ReadAllLines(dir.File("study/results.csv")));
     }
 
     [Fact]
