@@ -139,6 +139,14 @@ internal static unsafe class Sgemm
                 {
                     SgemmMicroKernel.Run(kc, ap, bp, cTile, ldc, alpha, beta);
                 }
+                else if (mr == 4 && nr == NR)
+                {
+                    SgemmMicroKernel.Run4(kc, ap, bp, cTile, ldc, alpha, beta);
+                }
+                else if (mr == 2 && nr == NR)
+                {
+                    SgemmMicroKernel.Run2(kc, ap, bp, cTile, ldc, alpha, beta);
+                }
                 else
                 {
                     // Packing zero-padded the slivers, so the full tile is computed into a scratch

@@ -45,6 +45,61 @@ internal static unsafe class SgemmMicroKernel
         StoreRow(c + 5 * ldc, c50, c51, va, beta);
     }
 
+    /// <summary>
+    /// The first 4 rows of a 6-row sliver: C[4x16] from the same packed operands (A still advances by
+    /// Sgemm.MR per k). The last tile of a GEMM with 16, 64, 160 or 256 rows, which would otherwise run
+    /// the full 6-row kernel into a scratch tile (a third of its multiply-adds wasted) and then merge it.
+    /// Eight accumulators still cover the FMA latency; the k loop's order per element is the 6-row
+    /// kernel's, so a row's result does not depend on which kernel computed it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run4(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = MulAdd(a0, b0, c00); c01 = MulAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = MulAdd(a1, b0, c10); c11 = MulAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = MulAdd(a2, b0, c20); c21 = MulAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = MulAdd(a3, b0, c30); c31 = MulAdd(a3, b1, c31);
+            a += Sgemm.MR;
+            b += Sgemm.NR;
+        }
+        var va = Vector256.Create(alpha);
+        StoreRow(c, c00, c01, va, beta);
+        StoreRow(c + ldc, c10, c11, va, beta);
+        StoreRow(c + 2 * ldc, c20, c21, va, beta);
+        StoreRow(c + 3 * ldc, c30, c31, va, beta);
+    }
+
+    /// <summary>The first 2 rows of a 6-row sliver (the last tile of 32, 128 or 512 rows); see <see cref="Run4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run2(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = MulAdd(a0, b0, c00); c01 = MulAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = MulAdd(a1, b0, c10); c11 = MulAdd(a1, b1, c11);
+            a += Sgemm.MR;
+            b += Sgemm.NR;
+        }
+        var va = Vector256.Create(alpha);
+        StoreRow(c, c00, c01, va, beta);
+        StoreRow(c + ldc, c10, c11, va, beta);
+    }
+
     /// <summary>x*y + z, fused where the CPU has FMA (the branch folds away at JIT time).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> MulAdd(Vector256<float> x, Vector256<float> y, Vector256<float> z)

@@ -33,6 +33,9 @@ public class ConvBackendTests
         { 3, 8, 10, 10, 4, 3, 1, 1, 2 },   // shifted slices, grouped
         { 2, 4, 8, 14, 5, 5, 1, 2, 1 },    // shifted slices, 5x5 pad 2
         { 2, 4, 8, 11, 5, 3, 1, 0, 1 },    // shifted slices, no padding (backward data pads by 2)
+        { 19, 8, 7, 7, 16, 3, 1, 1, 1 },   // shifted slices, 16 images side by side per plane, last group partial
+        { 21, 6, 4, 4, 10, 3, 1, 1, 1 },   // shifted slices on 4x4 maps: 16 per plane, a 2-row tile edge
+        { 6, 4, 8, 14, 5, 5, 1, 2, 1 },    // shifted slices, 5x5 pad 2: gaps of 2 between the images of a plane
         { 3, 5, 33, 35, 13, 3, 2, 1, 1 },  // stride 2, odd sizes: phase-split rows with vector bodies and scalar tails
         { 1, 7, 32, 32, 9, 3, 2, 1, 1 },   // stride 2, batch 1 (the GEMM on both threads)
         { 3, 5, 17, 21, 7, 3, 2, 0, 1 },   // stride 2, no padding

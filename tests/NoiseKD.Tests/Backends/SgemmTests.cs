@@ -12,6 +12,8 @@ public unsafe class SgemmTests
     {
         { 1, 1, 1 }, { 7, 13, 1 }, { 1, 257, 33 }, { 257, 1, 65 }, { 17, 33, 65 }, { 13, 7, 127 },
         { 65, 127, 17 }, { 127, 257, 33 }, { 257, 65, 300 }, { 150, 130, 513 }, { 6, 16, 256 }, { 33, 4100, 7 },
+        // Row counts whose last tile has 4 or 2 rows (the 4- and 2-row kernels), with k over one KC slice.
+        { 16, 64, 300 }, { 32, 48, 520 }, { 128, 96, 144 }, { 64, 33, 9 },
     };
 
     [Theory]
@@ -36,6 +38,8 @@ public unsafe class SgemmTests
                 Check(transA, transB, 65, 33, 129, alpha, beta, pad: 3, seed: 1);
                 Check(transA, transB, 13, 17, 7, alpha, beta, pad: 5, seed: 2);
                 Check(transA, transB, 257, 127, 300, alpha, beta, pad: 1, seed: 3);
+                Check(transA, transB, 16, 48, 144, alpha, beta, pad: 2, seed: 10);
+                Check(transA, transB, 32, 40, 260, alpha, beta, pad: 1, seed: 11);
             }
     }
 
