@@ -2,9 +2,12 @@ using BenchmarkDotNet.Running;
 using NoiseKD.Benchmarks;
 
 // `dotnet run -c Release -- gflops [sgemm|conv]` prints a quick GFLOP/s table (median of repeats);
+// `gemm M N K [M N K ...]` times C = A*B at given shapes (the conv layers' products: M = Cout, K = Cin*9);
 // any other arguments go to BenchmarkDotNet (e.g. `-- --filter *Sgemm*`).
 if (args.Length > 0 && args[0] == "gflops")
     return QuickGflops.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "gemm")
+    return QuickGflops.Rectangular(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "sgemm-json")
     return QuickGflops.SgemmJson(args.Skip(1).ToArray());
 BenchmarkSwitcher.FromAssembly(typeof(QuickGflops).Assembly).Run(args);

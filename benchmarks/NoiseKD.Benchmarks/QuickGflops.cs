@@ -44,6 +44,29 @@ public static class QuickGflops
         }
     }
 
+    /// <summary>
+    /// `gemm M N K [M N K ...]`: C[M x N] = A[M x K] * B[K x N] from stored matrices, to separate the
+    /// GEMM's own rate at a convolution's shape (M = Cout, K = Cin*KH*KW, N = images * pixels) from
+    /// the packing and copies around it.
+    /// </summary>
+    public static int Rectangular(string[] args)
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("NOISEKD_THREADS"), out int threads)) CpuParallel.Threads = threads;
+        var backend = CpuBackend.Instance;
+        Console.WriteLine($"threads {CpuParallel.Threads}, {DateTime.Now:yyyy-MM-dd HH:mm}");
+        Console.WriteLine("SGEMM C = A*B, M x N x K: GFLOP/s");
+        for (int i = 0; i + 2 < args.Length; i += 3)
+        {
+            int m = int.Parse(args[i]), n = int.Parse(args[i + 1]), k = int.Parse(args[i + 2]);
+            using var a = TestData.Random(backend, (long)m * k, 1);
+            using var b = TestData.Random(backend, (long)k * n, 2);
+            using var c = backend.Allocate((long)m * n);
+            var t = Time(() => backend.Gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n));
+            Console.WriteLine($"{$"{m} x {n} x {k}",-26} {Cell(2.0 * m * n * k, t),26}");
+        }
+        return 0;
+    }
+
     /// <summary>`sgemm-json N [repeats]`: one JSON line for benchmarks/compare_torch.py.</summary>
     public static int SgemmJson(string[] args)
     {

@@ -77,6 +77,8 @@ internal static unsafe class ShiftedConv
             int chunk = groups * padded.Images;
             using var xp = backend.Allocate(padded.Length(groups));
             using var dyWide = backend.Allocate((long)g.Cout * groups * columnsPerGroup);
+            long* offsets = stackalloc long[taps];
+            TapOffsets(padded, 0, taps, offsets);
             for (int n0 = start; n0 < end; n0 += chunk)
             {
                 int images = Math.Min(chunk, end - n0), cols = padded.Groups(images) * columnsPerGroup;
@@ -85,7 +87,7 @@ internal static unsafe class ShiftedConv
                 padded.Widen(dy, n0, images, g.Cout, CpuBackend.P(dyWide));
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
-                    var rows = new ShiftedRows(padded, CpuBackend.P(xp) + grp * g.CinPerGroup * padded.Plane);
+                    var rows = new ShiftedRows(padded, CpuBackend.P(xp) + grp * g.CinPerGroup * padded.Plane, offsets);
                     Sgemm.Multiply(false, g.CoutPerGroup, taps, cols, 1f, CpuBackend.P(dyWide) + (long)grp * g.CoutPerGroup * cols, cols,
                                    rows, beta, target + (long)grp * g.CoutPerGroup * taps, taps, threads);
                 }
@@ -104,13 +106,15 @@ internal static unsafe class ShiftedConv
             int chunk = groups * padded.Images;
             using var xp = backend.Allocate(padded.Length(groups));
             using var wide = backend.Allocate((long)g.CoutPerGroup * groups * columnsPerGroup);
+            long* offsets = stackalloc long[taps];
+            TapOffsets(padded, 0, taps, offsets);
             for (int n0 = start; n0 < end; n0 += chunk)
             {
                 int images = Math.Min(chunk, end - n0), cols = padded.Groups(images) * columnsPerGroup;
                 padded.Fill(x, n0, images, CpuBackend.P(xp));
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
-                    var columns = new ShiftedColumns(padded, CpuBackend.P(xp) + grp * g.CinPerGroup * padded.Plane);
+                    var columns = new ShiftedColumns(padded, CpuBackend.P(xp) + grp * g.CinPerGroup * padded.Plane, offsets);
                     Sgemm.Multiply(false, g.CoutPerGroup, cols, taps, 1f, w + (long)grp * g.CoutPerGroup * taps, taps,
                                    columns, 0f, CpuBackend.P(wide), cols, threads);
                     padded.Narrow(CpuBackend.P(wide), y, n0, images, g.Cout, grp * g.CoutPerGroup, g.CoutPerGroup, accumulate);
@@ -274,14 +278,14 @@ internal static unsafe class ShiftedConv
     }
 
     /// <summary>op(B) = the shifted im2col matrix (rows = taps, columns = (image, oh*Wp + ow)), packed for the forward GEMM.</summary>
-    readonly struct ShiftedColumns(PaddedImages padded, float* xp) : Sgemm.IPackB
+    /// <remarks><paramref name="tapOffsets"/>: <see cref="TapOffsets"/> of every tap, computed once per convolution (three divisions per tap).</remarks>
+    readonly struct ShiftedColumns(PaddedImages padded, float* xp, long* tapOffsets) : Sgemm.IPackB
     {
         public void Pack(int pc, int jc, int kc, int nc, float* dst)
         {
             const int NR = Sgemm.NR;
             int perGroup = padded.ColumnsPerGroup;
-            long* offsets = stackalloc long[kc];
-            TapOffsets(padded, pc, kc, offsets);
+            long* offsets = tapOffsets + pc;
             // A sliver crossing group boundaries is a few runs, each within one group.
             var runs = stackalloc (int Column, long Start, int Length)[NR];
             for (int s0 = 0; s0 < nc; s0 += NR)
@@ -318,13 +322,12 @@ internal static unsafe class ShiftedConv
     }
 
     /// <summary>op(B) = the transpose of <see cref="ShiftedColumns"/> (rows = (image, oh*Wp + ow), columns = taps), for backward weight.</summary>
-    readonly struct ShiftedRows(PaddedImages padded, float* xp) : Sgemm.IPackB
+    readonly struct ShiftedRows(PaddedImages padded, float* xp, long* tapOffsets) : Sgemm.IPackB
     {
         public void Pack(int pc, int jc, int kc, int nc, float* dst)
         {
             int perGroup = padded.ColumnsPerGroup;
-            long* offsets = stackalloc long[nc];
-            TapOffsets(padded, jc, nc, offsets);
+            long* offsets = tapOffsets + jc;
             // The k range is split where it crosses into the next group; within a segment every tap's slice is contiguous.
             for (int k = 0; k < kc;)
             {
