@@ -15,6 +15,10 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("seeds", HelpText = "Seeds per cell (default 3; 1 with --quick).")] public int? Seeds { get; set; }
     [Option("epochs", HelpText = "Distillation epochs per run.")] public int? Epochs { get; set; }
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
+    [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick).")]
+    public string? Students { get; set; }
+
+    (string Arch, float Width)[]? _students;
 
     public int Run()
     {
@@ -25,6 +29,8 @@ public sealed class StudyCommand : CommonOptions, ICommand
         string outDir = Out ?? Path.Combine("runs", "study-" + name + (Quick ? "-quick" : ""));
         if (Teacher is not null && !File.Exists(Teacher)) throw new FileNotFoundException($"teacher model file '{Teacher}' does not exist");
         if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
+        if (Students is not null && name != "noise-kd") throw new ArgumentException("--students applies to the noise-kd study only");
+        _students = Students is null ? null : ParseStudents(Students);
         var clock = Stopwatch.StartNew();
         string report = ConsoleProgress.Run(p => name switch { "noise-kd" => NoiseKd(outDir, p, device), "arbitrary" => Arbitrary(outDir, p, device), _ => PreDfkd(outDir, p, device) });
         Console.WriteLine($"report written to {report} ({clock.Elapsed.TotalMinutes:F1} min)");
@@ -35,8 +41,28 @@ public sealed class StudyCommand : CommonOptions, ICommand
     {
         var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot) : new NoiseKdStudyConfig(outDir, DataRoot: DataRoot);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
-                               Steps = Steps ?? config.Steps };
+                               Steps = Steps ?? config.Steps, Students = _students ?? config.Students };
         return new NoiseKdStudy(config, progress, device).Run();
+    }
+
+    /// <summary>"resnet34:0.25,resnet18:0.25" -> [(resnet34, 0.25), (resnet18, 0.25)]; unknown names and bad widths are input errors.</summary>
+    public static (string Arch, float Width)[] ParseStudents(string text)
+    {
+        var list = new List<(string, float)>();
+        foreach (string item in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = item.Split(':');
+            string arch = parts[0].ToLowerInvariant();
+            float width = 1f;
+            if (parts.Length > 2 || parts.Length == 2 && (!float.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out width)
+                                                          || !float.IsFinite(width) || width <= 0))
+                throw new ArgumentException($"--students: '{item}' is not ARCH or ARCH:WIDTH with a positive width");
+            try { new Models.ModelSpec(arch, width, 1, 10, 28).Create(); }
+            catch (ArgumentException e) { throw new ArgumentException($"--students: {e.Message}"); }
+            list.Add((arch, width));
+        }
+        if (list.Count == 0) throw new ArgumentException("--students: give at least one ARCH:WIDTH");
+        return [.. list];
     }
 
     string Arbitrary(string outDir, Training.IProgress progress, Backends.IBackend device)

@@ -22,6 +22,10 @@ public class CommandLineTests
         { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--teacher-bn", "partial:150"], "partial:P" },
         { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--loss", "hinge"], "--loss 'hinge'" },
         { ["study", "everything"], "unknown study 'everything'" },
+        { ["study", "noise-kd", "--students", "resnet19:0.25"], "--students: unknown architecture 'resnet19'" },
+        { ["study", "noise-kd", "--students", "resnet18:-1"], "--students: 'resnet18:-1'" },
+        { ["study", "noise-kd", "--students", ","], "--students: give at least one" },
+        { ["study", "arbitrary", "--students", "resnet18"], "noise-kd study only" },
         { ["bench", "--model", "resnet18", "--input", "3x32"], "--input '3x32'" },
     };
 
@@ -34,6 +38,13 @@ public class CommandLineTests
         Assert.StartsWith("noisekd: error: ", error);
         Assert.Contains(expected, error);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void StudentListsParseArchitecturesAndWidths()
+    {
+        var students = NoiseKD.Cli.Commands.StudyCommand.ParseStudents("ResNet34:0.125, mobilenetv2 ,wrn-16-2:0.5");
+        Assert.Equal([("resnet34", 0.125f), ("mobilenetv2", 1f), ("wrn-16-2", 0.5f)], students);
     }
 
     [Fact]
