@@ -28,6 +28,11 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
 
     public int Run()
     {
+        // Every option is checked before any work starts: a typo must not cost a teacher's training.
+        if (Epochs <= 0 || RsEpochs <= 0 || Steps <= 0 || BatchSize <= 0 || TeacherEpochs <= 0)
+            throw new ArgumentException("--teacher-epochs, --epochs, --rs-epochs, --steps and --batch-size must be positive");
+        new ModelSpec(Teacher, TeacherWidth, 1, 10, 28).Create();
+        new ModelSpec(Student, StudentWidth, 1, 10, 28).Create();
         var device = OpenDevice();
         Devices.Default = device;
         var clock = Stopwatch.StartNew();
@@ -44,8 +49,6 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         }
 
         var results = new Dictionary<string, IReadOnlyDictionary<string, object>>();
-        if (Epochs <= 0 || RsEpochs <= 0 || Steps <= 0 || BatchSize <= 0 || TeacherEpochs <= 0)
-            throw new ArgumentException("--teacher-epochs, --epochs, --rs-epochs, --steps and --batch-size must be positive");
         foreach (var (name, bn, epochs) in new[] { ("noise_rs", "running", RsEpochs), ("noise_cs", "current", Epochs) })
         {
             string dir = Path.Combine(Out, name), summaryPath = Path.Combine(dir, "summary.json");
