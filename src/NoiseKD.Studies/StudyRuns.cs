@@ -46,12 +46,22 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
         return (Evaluator.Evaluate(model, test, new Normalization(file.NormMean, file.NormStd), 500, Nn.BnStatistics.Running, Device).Accuracy, file);
     }
 
-    public string RunDir(string name) => Path.Combine(OutDir, "runs", name);
+    /// <summary>The folder of run <paramref name="name"/>, or of the finished run with the same options it was read from.</summary>
+    public string RunDir(string name) => Path.Combine(OutDir, "runs", _aliases.GetValueOrDefault(name, name));
 
-    /// <summary>One cached distillation; <paramref name="options"/> gets its OutDir and Resume filled in here.</summary>
+    readonly Dictionary<string, string> _aliases = [];
+
+    /// <summary>
+    /// One cached distillation; <paramref name="options"/> gets its OutDir and Resume filled in here. A run whose
+    /// options equal a finished run's under another name (the study's reference student is also Table 1's
+    /// Gaussian + CS cell, the batch-128 row and the 28x28 noise row) is read from that run instead of run again.
+    /// </summary>
     public IReadOnlyDictionary<string, JsonElement> Distill(string name, DistillOptions options, string description)
     {
-        string dir = RunDir(name), summaryPath = Path.Combine(dir, "summary.json");
+        string key = Key(options);
+        name = _aliases.GetValueOrDefault(name, name);
+        if (!File.Exists(Path.Combine(RunDir(name), "summary.json")) && FinishedWithKey(key) is string same) _aliases[name] = name = same;
+        string dir = RunDir(name), summaryPath = Path.Combine(dir, "summary.json"), keyPath = Path.Combine(dir, KeyFile);
         if (!File.Exists(summaryPath))
         {
             Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {description}");
@@ -60,7 +70,33 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
             _ran.Add(name);
         }
         else if (!_ran.Contains(name)) _reused.Add(name);
+        if (!File.Exists(keyPath)) File.WriteAllText(keyPath, key);
         return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!;
+    }
+
+    const string KeyFile = "study-key.txt";
+
+    /// <summary>Everything that decides a distillation's result (where it is written and whether it resumes do not).</summary>
+    public static string Key(DistillOptions options)
+    {
+        var bn = options.TeacherBnOrDefault;
+        if (bn.RunningPercent is 0 or 100) bn = bn with { From = "input" }; // all or no layers on RS: the order does not matter
+        var o = options with { TeacherBn = bn };
+        return string.Join(";", o.Fingerprint(), o.Epochs, o.EvalBatchSize, o.AdjustSamples, o.Dataset, o.TestLimit, o.StudentInit);
+    }
+
+    /// <summary>The name of a finished run in this study whose key is <paramref name="key"/>, if there is one.</summary>
+    string? FinishedWithKey(string key)
+    {
+        string runs = Path.Combine(OutDir, "runs");
+        if (!Directory.Exists(runs)) return null;
+        foreach (string dir in Directory.EnumerateDirectories(runs).Order(StringComparer.Ordinal))
+        {
+            string keyPath = Path.Combine(dir, KeyFile);
+            if (File.Exists(keyPath) && File.Exists(Path.Combine(dir, "summary.json")) && File.ReadAllText(keyPath) == key)
+                return Path.GetFileName(dir);
+        }
+        return null;
     }
 
     public static double Number(IReadOnlyDictionary<string, JsonElement> summary, string key) =>

@@ -38,13 +38,23 @@ public class StudyEndToEndTests
         var csv = File.ReadAllLines(dir.File("study/results.csv"));
         Assert.Contains(csv, l => l.StartsWith("table3,50%,shift,", StringComparison.Ordinal));
         Assert.Equal(4, csv.Count(l => l.StartsWith("table1,", StringComparison.Ordinal)));
-        // 100% on running statistics is the same teacher whatever the ordering: one run, three rows.
+        // 100% on running statistics is the same teacher whatever the ordering, and Table 1's Gaussian + RS run:
+        // one run (in Table 1's folder), three rows.
         Assert.Equal(6, csv.Count(l => l.StartsWith("table3,", StringComparison.Ordinal)));
-        Assert.Equal(new[] { "t3-any-100-s0", "t3-input-50-s0", "t3-output-50-s0", "t3-shift-50-s0" },
+        Assert.Equal(new[] { "t3-input-50-s0", "t3-output-50-s0", "t3-shift-50-s0" },
                      Directory.GetDirectories(dir.File("study/runs"), "t3-*").Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray());
 
         Assert.Contains("Study runtime: ", text);
         Assert.DoesNotContain("read back from earlier", text);
+
+        // The same settings under another name are one run: Table 1's Gaussian + CS cell is also the reference student
+        // (evaluated at other test batch sizes), the batch-16 row and the 28x28 noise row, and they report its accuracy.
+        var names = Directory.GetDirectories(dir.File("study/runs")).Select(d => Path.GetFileName(d)!).ToHashSet();
+        Assert.Contains("t1-gaussian-current-resnet18-s0", names);
+        foreach (var alias in new[] { "resnet18-ref", "bs-16-s0", "res-28-s0" }) Assert.DoesNotContain(alias, names);
+        Assert.Contains("res-7-s0", names);
+        string reference = csv.Single(l => l.StartsWith("table1,Gaussian + CS,", StringComparison.Ordinal)).Split(',')[3];
+        Assert.Equal(reference, csv.Single(l => l.StartsWith("noise-resolution,28,", StringComparison.Ordinal)).Split(',')[3]);
 
         // Cached: a second run distills nothing new, writes the same tables, and its runtime line says
         // that every run came from the cache (its minutes are not the study's cost).
@@ -55,6 +65,18 @@ public class StudyEndToEndTests
         int runs = Directory.GetDirectories(dir.File("study/runs")).Count(d => Path.GetFileName(d) != "teacher");
         Assert.Contains($"{runs} of {runs} distillations were read back from earlier invocations' cached runs", again);
         Assert.Equal(csv, File.ReadAllLines(dir.File("study/results.csv")));
+    }
+
+    [Fact]
+    public void RunKeysIgnoreWhereARunIsWrittenAndTheOrderOfAllOrNoLayers()
+    {
+        var a = new NoiseKD.Distillation.DistillOptions("/t/model.safetensors", "resnet18", "/a", 0.25f, TeacherBn: new NoiseKD.Distillation.TeacherBn(0, "shift"), Seed: 1);
+        Assert.Equal(StudyRuns.Key(a), StudyRuns.Key(a with { OutDir = "/b", Resume = true, DataRoot = "/data", TeacherBn = new NoiseKD.Distillation.TeacherBn(0, "input") }));
+        Assert.Equal(StudyRuns.Key(a with { TeacherBn = new NoiseKD.Distillation.TeacherBn(100, "output") }), StudyRuns.Key(a with { TeacherBn = new NoiseKD.Distillation.TeacherBn(100) }));
+        Assert.NotEqual(StudyRuns.Key(a with { TeacherBn = new NoiseKD.Distillation.TeacherBn(50, "shift") }), StudyRuns.Key(a with { TeacherBn = new NoiseKD.Distillation.TeacherBn(50, "input") }));
+        foreach (var other in new[] { a with { Seed = 2 }, a with { StepsPerEpoch = 7 }, a with { Epochs = 2 }, a with { BatchSize = 32 }, a with { Transfer = "uniform" },
+                                      a with { StudentWidth = 0.5f }, a with { AdjustSamples = 0 }, a with { EvalBatchSize = 16 }, a with { TeacherPath = "/u/model.safetensors" } })
+            Assert.NotEqual(StudyRuns.Key(a), StudyRuns.Key(other));
     }
 
     [Fact]
