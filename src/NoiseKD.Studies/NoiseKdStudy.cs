@@ -33,7 +33,7 @@ public sealed record NoiseKdStudyConfig(
     public (string Arch, float Width)[] StudentList => Students ?? [("resnet34", 0.25f), ("resnet18", 0.25f), ("mobilenetv2", 0.25f)];
 
     public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot) => new(outDir, "resnet34", 0.125f, 1, null,
-        [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 60, BatchSize: 128, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
+        [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, BatchSize: 128, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
         AdjustSamples: [0, 100, 1000], NoiseResolutions: [4, 28], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true);
 }
 

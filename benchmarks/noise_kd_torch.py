@@ -1,0 +1,105 @@
+"""Gaussian-noise KD in PyTorch, as an independent yardstick for `noisekd distill` (not used at run time).
+
+    /usr/bin/python3 benchmarks/noise_kd_torch.py --teacher MODEL.safetensors --student mobilenetv2 --width 0.125 \
+        [--teacher-bn current|running] [--steps 300] [--batch-size 128] [--seed 0] [--data /usr/share/datasets/fashion-mnist]
+
+The same recipe as our `distill` defaults: the teacher (a NoiseKD model file, loaded strictly into
+tests/parity/models.py) sees N(0,1) noise in the normalized input space with its BatchNorm on current batch
+statistics (train mode, running buffers left alone) or on running statistics (eval mode); the student trains
+in train mode on soft-target cross-entropy at T=1 with SGD (lr 0.1, momentum 0.9, weight decay 5e-4, cosine
+over the run); then it is evaluated on the 10,000 Fashion-MNIST test images with its BN on current statistics
+at batch 500. Prints one JSON line: {"acc_cs": ..., "kd_loss_first": ..., "kd_loss_last": ..., "seconds": ...}.
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "parity"))
+import models  # noqa: E402
+import safetensors_io  # noqa: E402
+
+
+def read_idx(path):
+    with (gzip.open(path) if path.endswith(".gz") else open(path, "rb")) as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def find(folder, stem):
+    for name in (stem + ".gz", stem):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise SystemExit(f"{stem} not found in {folder}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--teacher", required=True)
+    p.add_argument("--student", default="resnet18")
+    p.add_argument("--width", type=float, default=0.125)
+    p.add_argument("--teacher-bn", default="current", choices=["current", "running"])
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    a = p.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+
+    tensors, meta = safetensors_io.read(a.teacher)
+    c, s = int(meta["in_channels"]), int(meta["image_size"])
+    teacher = models.create(meta["arch"], float(meta["width"]), c, int(meta["classes"]), s)
+    teacher.load_state_dict(tensors, strict=True)
+    mean = torch.tensor(json.loads(meta["norm_mean"]) if meta["norm_mean"].startswith("[") else [float(v) for v in meta["norm_mean"].split(",")])
+    std = torch.tensor(json.loads(meta["norm_std"]) if meta["norm_std"].startswith("[") else [float(v) for v in meta["norm_std"].split(",")])
+    for m in teacher.modules():
+        if isinstance(m, torch.nn.BatchNorm2d) or isinstance(m, torch.nn.BatchNorm1d):
+            m.track_running_stats = a.teacher_bn == "running"  # current: normalize with batch statistics, leave the buffers alone
+    teacher.train(a.teacher_bn == "current")
+    for q in teacher.parameters():
+        q.requires_grad_(False)
+
+    student = models.create(a.student, a.width, c, int(meta["classes"]), s)
+    student.train()
+    opt = torch.optim.SGD(student.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps)
+    start, losses = time.time(), []
+    for _ in range(a.steps):
+        x = torch.randn(a.batch_size, c, s, s)
+        with torch.no_grad():
+            target = F.softmax(teacher(x), dim=1)
+        loss = -(target * F.log_softmax(student(x), dim=1)).sum(1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    seconds = time.time() - start
+
+    images = read_idx(find(a.data, "t10k-images-idx3-ubyte")).float().div(255).reshape(-1, c, s, s)
+    labels = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long()
+    images = (images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+    for m in student.modules():
+        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
+            m.track_running_stats = False
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(labels), 500):
+            correct += (student(images[i:i + 500]).argmax(1) == labels[i:i + 500]).sum().item()
+    k = max(1, a.steps // 10)
+    print(json.dumps({"student": f"{a.student} x{a.width}", "teacher_bn": a.teacher_bn, "steps": a.steps, "acc_cs": correct / len(labels),
+                      "kd_loss_first": sum(losses[:k]) / k, "kd_loss_last": sum(losses[-k:]) / k, "seconds": round(seconds, 1)}))
+
+
+if __name__ == "__main__":
+    main()
