@@ -6,7 +6,7 @@
 The same recipe as our `distill` defaults: the teacher (a NoiseKD model file, loaded strictly into
 tests/parity/models.py) sees N(0,1) noise in the normalized input space with its BatchNorm on current batch
 statistics (train mode, running buffers left alone) or on running statistics (eval mode); the student trains
-in train mode on soft-target cross-entropy at T=1 with SGD (lr 0.1, momentum 0.9, weight decay 5e-4, cosine
+in train mode on soft-target cross-entropy at T=1 (or `--loss kl:T`) with SGD (lr 0.1, momentum 0.9, weight decay 5e-4, cosine
 over the run); then it is evaluated on the 10,000 Fashion-MNIST test images with its BN on current statistics
 at batch 500. Prints one JSON line: {"acc_cs": ..., "kd_loss_first": ..., "kd_loss_last": ..., "seconds": ...}.
 """
@@ -49,10 +49,12 @@ def main():
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--loss", default="soft-ce", help="soft-ce (T=1, the paper's code) or kl:T (KL at temperature T, times T^2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     a = p.parse_args()
+    temperature = None if a.loss == "soft-ce" else float(a.loss.split(":")[1]) if a.loss.startswith("kl:") else p.error(f"--loss {a.loss}")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
 
@@ -77,8 +79,12 @@ def main():
     for _ in range(a.steps):
         x = torch.randn(a.batch_size, c, s, s)
         with torch.no_grad():
-            target = F.softmax(teacher(x), dim=1)
-        loss = -(target * F.log_softmax(student(x), dim=1)).sum(1).mean()
+            t_logits = teacher(x)
+        if temperature is None:
+            loss = -(F.softmax(t_logits, dim=1) * F.log_softmax(student(x), dim=1)).sum(1).mean()
+        else:
+            loss = F.kl_div(F.log_softmax(student(x) / temperature, dim=1), F.softmax(t_logits / temperature, dim=1),
+                            reduction="batchmean") * temperature * temperature
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -97,7 +103,7 @@ def main():
         for i in range(0, len(labels), 500):
             correct += (student(images[i:i + 500]).argmax(1) == labels[i:i + 500]).sum().item()
     k = max(1, a.steps // 10)
-    print(json.dumps({"student": f"{a.student} x{a.width}", "teacher_bn": a.teacher_bn, "steps": a.steps, "acc_cs": correct / len(labels),
+    print(json.dumps({"student": f"{a.student} x{a.width}", "teacher_bn": a.teacher_bn, "loss": a.loss, "steps": a.steps, "acc_cs": correct / len(labels),
                       "kd_loss_first": sum(losses[:k]) / k, "kd_loss_last": sum(losses[-k:]) / k, "seconds": round(seconds, 1)}))
 
 
