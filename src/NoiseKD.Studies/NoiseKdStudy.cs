@@ -122,10 +122,9 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             var points = new List<(double, double)>();
             foreach (int p in percents)
             {
-                // At 0% and 100% every ordering picks the same layers: one run serves all three rows.
-                string runSide = p is 0 or 100 ? "any" : side;
+                // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
                 var accs = Enumerable.Range(0, config.Seeds)
-                    .Select(seed => Distill(teacher, $"t3-{runSide}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.BatchSize, side)["acc_cs"]).ToList();
+                    .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.BatchSize, side)["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
                 points.Add((p, accs.Average() * 100));
