@@ -40,6 +40,13 @@ def find(folder, stem):
     raise SystemExit(f"{stem} not found in {folder}")
 
 
+def track_running_stats(model, on):
+    """In train mode, BatchNorm without tracking normalizes with the batch's statistics and leaves its buffers alone."""
+    for m in model.modules():
+        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            m.track_running_stats = on
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--teacher", required=True)
@@ -62,11 +69,8 @@ def main():
     c, s = int(meta["in_channels"]), int(meta["image_size"])
     teacher = models.create(meta["arch"], float(meta["width"]), c, int(meta["classes"]), s)
     teacher.load_state_dict(tensors, strict=True)
-    mean = torch.tensor(json.loads(meta["norm_mean"]) if meta["norm_mean"].startswith("[") else [float(v) for v in meta["norm_mean"].split(",")])
-    std = torch.tensor(json.loads(meta["norm_std"]) if meta["norm_std"].startswith("[") else [float(v) for v in meta["norm_std"].split(",")])
-    for m in teacher.modules():
-        if isinstance(m, torch.nn.BatchNorm2d) or isinstance(m, torch.nn.BatchNorm1d):
-            m.track_running_stats = a.teacher_bn == "running"  # current: normalize with batch statistics, leave the buffers alone
+    mean, std = (torch.tensor([float(v) for v in meta[key].split(",")]) for key in ("norm_mean", "norm_std"))  # ModelFile writes "m1,m2,.."
+    track_running_stats(teacher, a.teacher_bn == "running")  # current: normalize with batch statistics, leave the buffers alone
     teacher.train(a.teacher_bn == "current")
     for q in teacher.parameters():
         q.requires_grad_(False)
@@ -95,9 +99,7 @@ def main():
     images = read_idx(find(a.data, "t10k-images-idx3-ubyte")).float().div(255).reshape(-1, c, s, s)
     labels = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long()
     images = (images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
-    for m in student.modules():
-        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
-            m.track_running_stats = False
+    track_running_stats(student, False)  # evaluated on current statistics, as our acc_cs
     correct = 0
     with torch.no_grad():
         for i in range(0, len(labels), 500):
