@@ -1,14 +1,18 @@
 """Gaussian-noise KD in PyTorch, as an independent yardstick for `noisekd distill` (not used at run time).
 
     /usr/bin/python3 benchmarks/noise_kd_torch.py --teacher MODEL.safetensors --student mobilenetv2 --width 0.125 \
-        [--teacher-bn current|running] [--steps 300] [--batch-size 128] [--seed 0] [--data /usr/share/datasets/fashion-mnist]
+        [--recipe paper|engine] [--teacher-bn current|running] [--epochs 1] [--steps 300] [--batch-size B] [--seed 0] \
+        [--data /usr/share/datasets/fashion-mnist]
 
-The same recipe as our `distill` defaults: the teacher (a NoiseKD model file, loaded strictly into
+The same recipes as our `distill --recipe paper|engine`: the teacher (a NoiseKD model file, loaded strictly into
 tests/parity/models.py) sees N(0,1) noise in the normalized input space with its BatchNorm on current batch
 statistics (train mode, running buffers left alone) or on running statistics (eval mode); the student trains
-in train mode on soft-target cross-entropy at T=1 (or `--loss kl:T`) with SGD (lr 0.1, momentum 0.9, weight decay 5e-4, cosine
-over the run); then it is evaluated on the 10,000 Fashion-MNIST test images with its BN on current statistics
-at batch 500. Prints one JSON line: {"acc_cs": ..., "kd_loss_first": ..., "kd_loss_last": ..., "seconds": ...}.
+in train mode on soft-target cross-entropy at T=1 (or `--loss kl:T`). `--recipe engine`: SGD (lr 0.1, momentum 0.9,
+weight decay 5e-4, cosine over the run), batch 128, evaluation batch 500. `--recipe paper` (the noise-KD paper's public
+code, distill_gaussian.py): Adam (lr 1e-3, no weight decay), ReduceLROnPlateau(patience 10) stepped after every epoch on
+the student's test cross-entropy, batch 256, evaluation batch 256. The student is evaluated on the 10,000 Fashion-MNIST
+test images with its BN on current statistics after every epoch. Prints one JSON line:
+{"acc_cs": ..., "kd_loss_first": ..., "kd_loss_last": ..., "seconds": ...}.
 """
 import argparse
 import gzip
@@ -53,14 +57,20 @@ def main():
     p.add_argument("--student", default="resnet18")
     p.add_argument("--width", type=float, default=0.125)
     p.add_argument("--teacher-bn", default="current", choices=["current", "running"])
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--recipe", default="engine", choices=["paper", "engine"])
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--steps", type=int, default=300, help="noise batches per epoch")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (paper 256, engine 128)")
+    p.add_argument("--lr", type=float, default=None, help="default: the recipe's (paper 1e-3, engine 0.1)")
     p.add_argument("--loss", default="soft-ce", help="soft-ce (T=1, the paper's code) or kl:T (KL at temperature T, times T^2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     a = p.parse_args()
+    paper = a.recipe == "paper"
+    batch = a.batch_size or (256 if paper else 128)
+    eval_batch = 256 if paper else 500
+    lr = a.lr or (1e-3 if paper else 0.1)
     temperature = None if a.loss == "soft-ce" else float(a.loss.split(":")[1]) if a.loss.startswith("kl:") else p.error(f"--loss {a.loss}")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -77,36 +87,60 @@ def main():
 
     student = models.create(a.student, a.width, c, int(meta["classes"]), s)
     student.train()
-    opt = torch.optim.SGD(student.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps)
-    start, losses = time.time(), []
-    for _ in range(a.steps):
-        x = torch.randn(a.batch_size, c, s, s)
-        with torch.no_grad():
-            t_logits = teacher(x)
-        if temperature is None:
-            loss = -(F.softmax(t_logits, dim=1) * F.log_softmax(student(x), dim=1)).sum(1).mean()
-        else:
-            loss = F.kl_div(F.log_softmax(student(x) / temperature, dim=1), F.softmax(t_logits / temperature, dim=1),
-                            reduction="batchmean") * temperature * temperature
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-    seconds = time.time() - start
+    if paper:
+        opt = torch.optim.Adam(student.parameters(), lr=lr)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=10)
+    else:
+        opt = torch.optim.SGD(student.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps * a.epochs)
 
     images = read_idx(find(a.data, "t10k-images-idx3-ubyte")).float().div(255).reshape(-1, c, s, s)
     labels = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long()
     images = (images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
-    track_running_stats(student, False)  # evaluated on current statistics, as our acc_cs
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, len(labels), 500):
-            correct += (student(images[i:i + 500]).argmax(1) == labels[i:i + 500]).sum().item()
-    k = max(1, a.steps // 10)
-    print(json.dumps({"student": f"{a.student} x{a.width}", "teacher_bn": a.teacher_bn, "loss": a.loss, "steps": a.steps, "acc_cs": correct / len(labels),
+
+    def evaluate():
+        """Accuracy and mean cross-entropy on the test split, the student's BN on current statistics (buffers untouched)."""
+        track_running_stats(student, False)
+        correct, loss_sum = 0, 0.0
+        with torch.no_grad():
+            for i in range(0, len(labels), eval_batch):
+                out = student(images[i:i + eval_batch])
+                correct += (out.argmax(1) == labels[i:i + eval_batch]).sum().item()
+                loss_sum += F.cross_entropy(out, labels[i:i + eval_batch], reduction="sum").item()
+        track_running_stats(student, True)
+        return correct / len(labels), loss_sum / len(labels)
+
+    start, losses, accuracies = time.time(), [], []
+    for _ in range(a.epochs):
+        for _ in range(a.steps):
+            losses.append(step(teacher, student, opt, batch, c, s, temperature))
+            if not paper:
+                sched.step()
+        accuracy, test_loss = evaluate()
+        accuracies.append(accuracy)
+        if paper:
+            plateau.step(test_loss)
+    seconds = time.time() - start
+    k = max(1, len(losses) // 10)
+    print(json.dumps({"student": f"{a.student} x{a.width}", "recipe": a.recipe, "teacher_bn": a.teacher_bn, "loss": a.loss, "epochs": a.epochs,
+                      "steps": a.steps, "batch_size": batch, "acc_cs": accuracies[-1], "acc_cs_per_epoch": accuracies,
                       "kd_loss_first": sum(losses[:k]) / k, "kd_loss_last": sum(losses[-k:]) / k, "seconds": round(seconds, 1)}))
+
+
+def step(teacher, student, opt, batch, c, s, temperature):
+    """One distillation step on a fresh N(0, 1) batch; returns the loss."""
+    x = torch.randn(batch, c, s, s)
+    with torch.no_grad():
+        t_logits = teacher(x)
+    if temperature is None:
+        loss = -(F.softmax(t_logits, dim=1) * F.log_softmax(student(x), dim=1)).sum(1).mean()
+    else:
+        loss = F.kl_div(F.log_softmax(student(x) / temperature, dim=1), F.softmax(t_logits / temperature, dim=1),
+                        reduction="batchmean") * temperature * temperature
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
 
 
 if __name__ == "__main__":

@@ -11,17 +11,21 @@ namespace NoiseKD.Distillation;
 /// Target-class balancing (Nayak, Mopuri &amp; Chakraborty, WACV 2021): draw a candidate pool from the
 /// transfer source, label each candidate with the teacher's argmax, and keep <c>PerClass</c> per class, so
 /// the student sees every class the teacher can be made to predict equally often. Classes the teacher
-/// predicts fewer than PerClass times are, with Missing = "fill", topped up with the candidates of highest
-/// teacher probability for that class; with "skip", left short.
+/// predicts fewer than PerClass times are, with Missing = "fill", topped up with the unused candidates of highest
+/// teacher probability for that class; with "skip", left short. Every image appears at most once in the set.
+/// The pool is <see cref="PoolSize"/> candidates, by default 10 x PerClass x the teacher's classes.
 /// </summary>
-public sealed record BalanceOptions(int PerClass, int PoolSize, string Missing = "fill", bool Balanced = true)
+public sealed record BalanceOptions(int PerClass, int? PoolSize = null, string Missing = "fill", bool Balanced = true)
 {
     /// <summary>The unbalanced control: a fixed set of the same size (PerClass x classes), kept as drawn.</summary>
-    public static BalanceOptions Unbalanced(int perClass) => new(perClass, perClass, "skip", Balanced: false);
+    public static BalanceOptions Unbalanced(int perClass) => new(perClass, null, "skip", Balanced: false);
 
-    public static BalanceOptions Parse(int perClass, int poolSize, string missing)
+    /// <summary>Candidates drawn for a teacher with <paramref name="classes"/> classes.</summary>
+    public int Pool(int classes) => Balanced ? PoolSize ?? 10 * PerClass * classes : PerClass * classes;
+
+    public static BalanceOptions Parse(int perClass, int? poolSize, string missing)
     {
-        if (perClass <= 0 || poolSize <= 0) throw new ArgumentException("--balance N and --balance-pool must be positive");
+        if (perClass <= 0 || poolSize is <= 0) throw new ArgumentException("--balance N and --balance-pool must be positive");
         if (missing is not ("fill" or "skip")) throw new ArgumentException($"--balance-missing '{missing}' must be fill or skip");
         return new BalanceOptions(perClass, poolSize, missing);
     }
@@ -83,11 +87,16 @@ public sealed class BalancedTransfer : TransferSet
                                                                       int chunk, ulong seed, IBackend device)
     {
         var argmaxIds = Enumerable.Range(0, classes).Select(_ => new List<int>()).ToArray();
-        var bestByProb = Enumerable.Range(0, classes).Select(_ => new PriorityQueue<int, float>()).ToArray(); // min-heaps of size PerClass
+        // Min-heaps of the most probable candidates per class, for topping up. A candidate fills one class at most and may be
+        // taken by its own argmax class or by another short class first, so a class could need PerClass x (2 x classes - 1)
+        // candidates; the depth is capped at 20 x PerClass (exact for up to 10 classes). Each image is held once, so memory
+        // stays within the pool.
+        var bestByProb = Enumerable.Range(0, classes).Select(_ => new PriorityQueue<int, float>()).ToArray();
+        int fillDepth = options.PerClass * Math.Min(2 * classes, 20);
         var before = new int[classes];
         var kept = new Dictionary<int, float[]>();
         int[] imageShape = [];
-        int drawn = 0, poolSize = options.Balanced ? options.PoolSize : options.PerClass * classes;
+        int drawn = 0, poolSize = options.Pool(classes);
         var asDrawn = new List<int>();
         using (Tape.NoGrad())
             while (drawn < poolSize)
@@ -117,7 +126,7 @@ public sealed class BalancedTransfer : TransferSet
                         {
                             float p = probs[i * classes + k];
                             var heap = bestByProb[k];
-                            if (heap.Count < options.PerClass) { heap.Enqueue(id, p); keep = true; }
+                            if (heap.Count < fillDepth) { heap.Enqueue(id, p); keep = true; }
                             else if (heap.TryPeek(out _, out float low) && p > low) { heap.DequeueEnqueue(id, p); keep = true; }
                         }
                     if (keep) kept[id] = pixels.AsSpan(i * per, per).ToArray();
@@ -127,22 +136,12 @@ public sealed class BalancedTransfer : TransferSet
 
         var chosen = new List<int>();
         var filled = new int[classes];
-        for (int k = 0; k < classes && options.Balanced; k++)
+        if (options.Balanced)
         {
-            chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
-            if (options.Missing != "fill" || argmaxIds[k].Count >= options.PerClass) continue;
-            var candidates = new List<(int Id, float P)>();
-            while (bestByProb[k].TryDequeue(out int id, out float p)) candidates.Add((id, p));
-            // A candidate may top up several rare classes (the most probable class-0 and class-1 inputs are often the same
-            // few images); it is never repeated within one class.
-            var own = argmaxIds[k].ToHashSet();
-            foreach (var (id, _) in candidates.OrderByDescending(c => c.P))
-            {
-                if (argmaxIds[k].Count + filled[k] >= options.PerClass) break;
-                if (own.Add(id)) { chosen.Add(id); filled[k]++; }
-            }
+            for (int k = 0; k < classes; k++) chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
+            if (options.Missing == "fill") chosen.AddRange(TopUp(argmaxIds, bestByProb, options.PerClass, filled));
         }
-        if (!options.Balanced) chosen = asDrawn;
+        else chosen = asDrawn;
         if (chosen.Count == 0) throw new InvalidOperationException("balancing kept no images");
 
         // Histogram of the kept set by the teacher's argmax class (filled images count under the class they were drawn for).
@@ -152,6 +151,36 @@ public sealed class BalancedTransfer : TransferSet
         var images = new float[(long)chosen.Count * size];
         for (int i = 0; i < chosen.Count; i++) kept[chosen[i]].CopyTo(images, (long)i * size);
         return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
+    }
+
+    /// <summary>
+    /// Tops up the classes with fewer than <paramref name="perClass"/> argmax candidates. The most probable class-0 and
+    /// class-1 inputs are often the same few images, and each image may go to one class only (none already in the set),
+    /// so the short classes take turns, rarest first, each taking its most probable unused candidate per turn; a class
+    /// whose candidates run out stays short, as <paramref name="filled"/> then shows.
+    /// </summary>
+    static List<int> TopUp(List<int>[] argmaxIds, PriorityQueue<int, float>[] bestByProb, int perClass, int[] filled)
+    {
+        var used = argmaxIds.SelectMany(ids => ids).ToHashSet();
+        var queues = new List<(int Class, Queue<int> Best)>();
+        foreach (int k in Enumerable.Range(0, argmaxIds.Length).Where(k => argmaxIds[k].Count < perClass).OrderBy(k => argmaxIds[k].Count).ThenBy(k => k))
+        {
+            var best = new List<(int Id, float P)>();
+            while (bestByProb[k].TryDequeue(out int id, out float p)) best.Add((id, p));
+            queues.Add((k, new Queue<int>(best.OrderByDescending(c => c.P).ThenBy(c => c.Id).Select(c => c.Id))));
+        }
+        var added = new List<int>();
+        for (bool progress = true; progress;)
+        {
+            progress = false;
+            foreach (var (k, queue) in queues)
+            {
+                if (argmaxIds[k].Count + filled[k] >= perClass) continue;
+                while (queue.TryDequeue(out int id))
+                    if (used.Add(id)) { added.Add(id); filled[k]++; progress = true; break; }
+            }
+        }
+        return added;
     }
 
     public static string FormatHistogram(int[] counts) => string.Join(" ", counts.Select(c => c.ToString(CultureInfo.InvariantCulture)));

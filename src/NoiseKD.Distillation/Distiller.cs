@@ -80,7 +80,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
 
         var optimConfig = options.OptimizerOrDefault;
         var optimizer = optimConfig.Create(student.Parameters());
-        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch);
+        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch, plateauAllowed: true);
+        // The paper recipe's ReduceLROnPlateau watches the student's test loss on current statistics, once per epoch, as its public code does.
+        var plateau = optimConfig.CreatePlateau(optimizer);
         var transfer = TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train, options.DataRoot);
         int[]? shiftOrder = null;
         if (options.TeacherBnOrDefault.NeedsShiftRanking)
@@ -107,6 +109,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
             metrics.TruncateAfter(start);
+            if (plateau is not null) ReplayPlateau(plateau, optimizer, metrics);
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
         }
         else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
@@ -122,6 +125,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
                                                    ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
             foreach (var (key, value) in EvaluateStudent(student, test, Train, normalization)) row[key] = value;
             metrics.Append(row);
+            plateau?.Step((double)row["test_loss_cs"]);
             _progress.EpochDone(row);
         }
 
@@ -177,11 +181,24 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         return (lossSum / options.StepsPerEpoch, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// A resumed run's plateau schedule: the epochs already run are fed to a fresh one in order, from the initial rate,
+    /// so it continues with the rate, best loss and patience count the uninterrupted run would have.
+    /// </summary>
+    static void ReplayPlateau(ReduceLrOnPlateau plateau, Optimizer optimizer, MetricsLog metrics)
+    {
+        optimizer.LearningRate = optimizer.InitialLearningRate;
+        foreach (var row in metrics.ReadAll())
+            if (row.TryGetValue("test_loss_cs", out var loss)) plateau.Step(loss.GetDouble());
+    }
+
     Dictionary<string, object> EvaluateStudent(Module student, Dataset test, Func<Dataset> train, Normalization normalization)
     {
+        var current = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device);
         var result = new Dictionary<string, object>
         {
-            ["acc_cs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device).Accuracy,
+            ["acc_cs"] = current.Accuracy,
+            ["test_loss_cs"] = current.Loss,
             ["acc_rs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy,
         };
         if (options.AdjustSamples > 0)

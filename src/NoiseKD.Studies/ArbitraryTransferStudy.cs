@@ -18,15 +18,19 @@ public sealed record ArbitraryStudyConfig(
     int Seeds = 3,
     int DistillEpochs = 3,
     int Steps = 200,
-    int BatchSize = 128,
+    int? BatchSize = null,
+    Recipe Recipe = Recipe.Engine,
     int PerClass = 500,
     int PoolFactor = 10,
     string? NaturalImages = null,
     string? DataRoot = null,
     bool Quick = false)
 {
+    /// <summary>The distillation batch: as given, else the recipe's.</summary>
+    public int Batch => BatchSize ?? NoiseRecipe.For(Recipe).BatchSize;
+
     public static ArbitraryStudyConfig QuickConfig(string outDir, string? dataRoot) =>
-        new(outDir, "resnet34", 0.125f, 1, null, "resnet18", 0.125f, Seeds: 1, DistillEpochs: 1, Steps: 60, BatchSize: 128, PerClass: 100,
+        new(outDir, "resnet34", 0.125f, 1, null, "resnet18", 0.125f, Seeds: 1, DistillEpochs: 1, Steps: 60, PerClass: 100,
             PoolFactor: 10, DataRoot: dataRoot, Quick: true);
 }
 
@@ -57,7 +61,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
 
         int classes = _classes = teacherFile.Spec.Classes, setSize = config.PerClass * classes;
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} x{teacherFile.Spec.Width} ({teacherAccuracy * 100:F2}% test accuracy). Student: {config.StudentArch} x{config.StudentWidth}, " +
-                          $"{config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.BatchSize}, soft-target CE, SGD 0.1 cosine. Each transfer set is fixed at " +
+                          $"{config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.Batch}, {NoiseRecipe.For(config.Recipe).Describe()}. Each transfer set is fixed at " +
                           $"{setSize} images: **balanced** keeps {config.PerClass} per teacher-predicted class from a pool of {setSize * config.PoolFactor} candidates " +
                           "(classes the teacher predicts too rarely are topped up with the candidates most probable for them); **unbalanced** keeps the first " +
                           $"{setSize} candidates as drawn. The teacher labels candidates with the BN statistics of its column. Student accuracy: test set, student BN on " +
@@ -113,11 +117,11 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
 
     IReadOnlyDictionary<string, System.Text.Json.JsonElement> Distill(string teacher, string transfer, string balance, string bn, int seed)
     {
-        var options = new DistillOptions(teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer, TeacherBn: TeacherBn.Parse(bn, "input"),
-                                         Epochs: config.DistillEpochs, StepsPerEpoch: config.Steps, BatchSize: config.BatchSize, Seed: (ulong)seed,
-                                         AdjustSamples: 0, // the table reads the student on current statistics only
+        var options = NoiseRecipe.For(config.Recipe).Apply(new DistillOptions(teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer,
+                                         TeacherBn: TeacherBn.Parse(bn, "input"), Epochs: config.DistillEpochs, StepsPerEpoch: config.Steps, BatchSize: config.Batch,
+                                         Seed: (ulong)seed, AdjustSamples: 0, // the table reads the student on current statistics only
                                          Balance: balance == "balanced" ? new BalanceOptions(config.PerClass, config.PerClass * _classes * config.PoolFactor)
-                                                                        : BalanceOptions.Unbalanced(config.PerClass));
+                                                                        : BalanceOptions.Unbalanced(config.PerClass)));
         return _runs.Distill($"{Short(transfer)}-{balance}-{bn}-s{seed}", options, $"{transfer}, {balance}, teacher BN {bn}, seed {seed}");
     }
 

@@ -21,7 +21,8 @@ public sealed record NoiseKdStudyConfig(
     int Seeds = 3,
     int DistillEpochs = 3,
     int Steps = 200,
-    int BatchSize = 128,
+    int? BatchSize = null,
+    Recipe Recipe = Recipe.Engine,
     int[]? TrainBatchSizes = null,
     int[]? EvalBatchSizes = null,
     int[]? AdjustSamples = null,
@@ -30,10 +31,13 @@ public sealed record NoiseKdStudyConfig(
     string? DataRoot = null,
     bool Quick = false)
 {
+    /// <summary>The distillation batch: as given, else the recipe's.</summary>
+    public int Batch => BatchSize ?? NoiseRecipe.For(Recipe).BatchSize;
+
     public (string Arch, float Width)[] StudentList => Students ?? [("resnet34", 0.25f), ("resnet18", 0.25f), ("mobilenetv2", 0.25f)];
 
     public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot) => new(outDir, "resnet34", 0.125f, 1, null,
-        [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, BatchSize: 128, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
+        [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
         AdjustSamples: [0, 100, 1000], NoiseResolutions: [4, 28], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true);
 }
 
@@ -46,6 +50,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
 {
     readonly StudyRuns _runs = new(config.OutDir, config.DataRoot, progress, device);
     readonly StudyReport _report = new(config.OutDir, "Gaussian-noise knowledge distillation on Fashion-MNIST");
+    readonly NoiseRecipe _recipe = NoiseRecipe.For(config.Recipe);
 
     public string Run()
     {
@@ -54,14 +59,14 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
         var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} at width {teacherFile.Spec.Width} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. " +
-                          $"Students distilled for {config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.BatchSize} (SGD 0.1, momentum 0.9, cosine, soft-target CE at T=1, " +
-                          $"as the paper's code), {config.Seeds} seed(s). Student accuracy is measured on the 10,000 test images with the student's BN on current statistics " +
-                          "at batch 500 unless a table says otherwise; mean ± sample std over seeds. Widths are scaled for a 2-core CPU.");
+                          $"Students distilled for {config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.Batch}, {config.Seeds} seed(s), with the {_recipe.Describe()} " +
+                          $"({(config.Recipe == Recipe.Paper ? "the public code's recipe" : "the engine's own recipe, not the paper's")}). Student accuracy is measured on the 10,000 test images with the student's BN on current statistics " +
+                          $"at batch {_recipe.EvalBatchSize} unless a table says otherwise; mean ± sample std over seeds. Widths are scaled for a 2-core CPU.");
         _report.Cell("teacher", teacherFile.Spec.Arch, "accuracy", [teacherAccuracy]);
 
         Table1(teacher);
         PartialBn(teacher);
-        var reference = Distill(teacher, "resnet18-ref", StudentAt(0), "gaussian", "current", 0, config.BatchSize);
+        var reference = Distill(teacher, "resnet18-ref", StudentAt(0), "gaussian", "current", 0, config.Batch);
         TrainBatchSize(teacher);
         EvalBatchSize(reference, test, normalization);
         AdjustSamples(reference, test, normalization);
@@ -90,7 +95,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             foreach (var student in students)
             {
                 var runs = Enumerable.Range(0, config.Seeds)
-                    .Select(seed => Distill(teacher, $"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.BatchSize)).ToList();
+                    .Select(seed => Distill(teacher, $"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.Batch)).ToList();
                 var cs = runs.Select(r => r["acc_cs"]).ToList();
                 var adj = runs.Select(r => r["acc_rs_adjusted"]).ToList();
                 row.Add(StudyReport.Percent(cs));
@@ -124,7 +129,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             {
                 // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
                 var accs = Enumerable.Range(0, config.Seeds)
-                    .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.BatchSize, side)["acc_cs"]).ToList();
+                    .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side)["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
                 points.Add((p, accs.Average() * 100));
@@ -141,7 +146,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Heading("Batch size during distillation");
         _report.Paragraph("Gaussian + CS with the same number of noise images per run (steps scaled inversely to the batch size).");
         var student = StudentAt(0);
-        long images = (long)config.Steps * config.BatchSize;
+        long images = (long)config.Steps * config.Batch;
         var sizes = config.TrainBatchSizes ?? [32, 64, 128, 256];
         var rows = new List<IReadOnlyList<string>>();
         var points = new List<(double, double)>();
@@ -210,7 +215,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         foreach (int r in config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28])
         {
             string transfer = r == 28 ? "gaussian" : $"gaussian-lowres:{r}";
-            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.BatchSize)["acc_cs"]).ToList();
+            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.Batch)["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
             points.Add((r, accs.Average() * 100));
@@ -239,8 +244,8 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     IReadOnlyDictionary<string, double> Distill(string teacher, string name, (string Arch, float Width) student, string transfer, string teacherBn,
                                                 int seed, int batchSize, string partialFrom = "input", int? steps = null)
     {
-        var options = new DistillOptions(teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
-                                         Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed);
+        var options = _recipe.Apply(new DistillOptions(teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
+                                                       Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed));
         var summary = _runs.Distill(name, options, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}");
         return summary.Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
     }

@@ -23,23 +23,26 @@ public sealed class DistillCommand : CommonOptions, ICommand
     public string PartialFrom { get; set; } = "";
     [Option("student-bn", Default = "current", HelpText = "Student BatchNorm statistics during training: current or running.")]
     public string StudentBn { get; set; } = "";
+    [Option("recipe", HelpText = "paper (the method's public code, option for option) or engine (this engine's own settings); fills every option below that is not given. Default: " + Recipes.DefaultName + ".")]
+    public string? RecipeName { get; set; }
     [Option("loss", HelpText = "kl:T, soft-ce or l1 (default: soft-ce for noise, as that paper's code; l1 for the generative methods).")] public string? Loss { get; set; }
-    [Option("optimizer", Default = "sgd")] public string Optimizer { get; set; } = "";
-    [Option("lr", Default = 0.1f)] public float Lr { get; set; }
-    [Option("momentum", Default = 0.9f)] public float Momentum { get; set; }
-    [Option("weight-decay", Default = 5e-4f)] public float WeightDecay { get; set; }
+    [Option("optimizer", HelpText = "sgd, adam or adamw (recipe: paper adam, engine sgd).")] public string? Optimizer { get; set; }
+    [Option("lr", HelpText = "Learning rate (recipe: paper 1e-3, engine 0.1).")] public float? Lr { get; set; }
+    [Option("momentum", HelpText = "SGD momentum (0.9).")] public float? Momentum { get; set; }
+    [Option("weight-decay", HelpText = "Weight decay (recipe: paper 0, engine 5e-4).")] public float? WeightDecay { get; set; }
     [Option("nesterov", Default = false)] public bool Nesterov { get; set; }
-    [Option("schedule", Default = "cosine")] public string Schedule { get; set; } = "";
+    [Option("schedule", HelpText = "none, cosine, step:E[:G], multistep:E1,E2[:G] or plateau[:PATIENCE[:FACTOR]] (noise only: once per epoch on the student's CS test loss) (recipe: paper plateau:10, engine cosine).")]
+    public string? Schedule { get; set; }
     [Option("epochs", Default = 5)] public int Epochs { get; set; }
     [Option("steps", Default = 200, HelpText = "Transfer batches per epoch.")] public int Steps { get; set; }
-    [Option("batch-size", Default = 128)] public int BatchSize { get; set; }
-    [Option("eval-batch-size", Default = 500, HelpText = "Batch size when evaluating the student with current statistics.")] public int EvalBatchSize { get; set; }
+    [Option("batch-size", HelpText = "Transfer batch size (recipe: paper 256, engine 128).")] public int? BatchSize { get; set; }
+    [Option("eval-batch-size", HelpText = "Batch size when evaluating the student with current statistics (recipe: paper 256, engine 500).")] public int? EvalBatchSize { get; set; }
     [Option("adjust-samples", Default = 1000, HelpText = "Real training images used to re-estimate the student's running statistics (0: skip).")]
     public int AdjustSamples { get; set; }
     [Option("dataset", HelpText = "Real data for evaluation (default: the teacher's).")] public string? Dataset { get; set; }
     [Option("test-limit")] public int? TestLimit { get; set; }
     [Option("balance", HelpText = "Balance the transfer set over the teacher's predicted classes: N images per class.")] public int? Balance { get; set; }
-    [Option("balance-pool", HelpText = "Candidates drawn for balancing (default: 10 x N x classes).")] public int? BalancePool { get; set; }
+    [Option("balance-pool", HelpText = "Candidates drawn for balancing (default: 10 x N x the teacher's classes).")] public int? BalancePool { get; set; }
     [Option("balance-missing", Default = "fill", HelpText = "Classes the teacher predicts too rarely: fill (top up with the most probable candidates) or skip.")]
     public string BalanceMissing { get; set; } = "";
     [Option("generator-lr", Default = 0.02f, HelpText = "Generative methods: Adam learning rate of the generator.")] public float GeneratorLr { get; set; }
@@ -57,16 +60,19 @@ public sealed class DistillCommand : CommonOptions, ICommand
 
     public int Run()
     {
+        var recipeName = Recipes.Parse(RecipeName ?? Recipes.DefaultName);
+        if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
+        if (Method.ToLowerInvariant() != "noise") return RunGenerative(ReplayMethod.Parse(Method));
+        var recipe = NoiseRecipe.For(recipeName);
+        var optimizer = Explicit(recipe.Optimizer);
+        optimizer.Validate();
         var device = OpenDevice();
         Devices.Default = device;
-        var optimizer = new OptimizerConfig(Optimizer, Lr, Momentum, WeightDecay, Nesterov, Schedule);
-        optimizer.Validate();
-        if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
-        if (Method.ToLowerInvariant() != "noise") return RunGenerative(device, ReplayMethod.Parse(Method), optimizer);
         var options = new DistillOptions(Teacher, Student, Out, StudentWidth, StudentInit, Transfer,
-            Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), KdObjective.Parse(Loss ?? "soft-ce"), optimizer,
-            Epochs, Steps, BatchSize, EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
-            Balance is int n ? BalanceOptions.Parse(n, BalancePool ?? 10 * n * 10, BalanceMissing) : null);
+            Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), Loss is null ? recipe.Loss : KdObjective.Parse(Loss), optimizer,
+            Epochs, Steps, BatchSize ?? recipe.BatchSize, EvalBatchSize ?? recipe.EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
+            Balance is int n ? BalanceOptions.Parse(n, BalancePool, BalanceMissing) : null);
+        Console.WriteLine($"{recipe.Describe()}; as run: {optimizer.Describe()}, batch {options.BatchSize}, {options.LossOrDefault.Describe()}");
         var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
                           (summary.TryGetValue("acc_rs_adjusted", out var adj) ? $", RS re-estimated {adj:P2}" : "") +
@@ -74,11 +80,18 @@ public sealed class DistillCommand : CommonOptions, ICommand
         return 0;
     }
 
-    int RunGenerative(Backends.IBackend device, ReplayMethod method, OptimizerConfig optimizer)
+    /// <summary>The optimizer options given on the command line over a recipe's.</summary>
+    OptimizerConfig Explicit(OptimizerConfig preset) => preset.With(Optimizer, Lr, Momentum, WeightDecay, Nesterov ? true : null, Schedule);
+
+    int RunGenerative(ReplayMethod method)
     {
+        var optimizer = Explicit(new OptimizerConfig());
+        optimizer.Validate();
+        var device = OpenDevice();
+        Devices.Default = device;
         var options = new PreDfkdOptions(Teacher, Student, Out, method, StudentWidth, optimizer, KdObjective.Parse(Loss ?? "l1"), GeneratorLr, VaeLr,
             NovelSamples, ReplaySamples, LatentSize, GeneratorWidth, VaeWidth, !NoSpectralNorm, KdIters, Epochs: Epochs, StepsPerEpoch: Steps,
-            BatchSize: BatchSize, EvalBatchSize: EvalBatchSize, Dataset: Dataset, DataRoot: DataRoot, TestLimit: TestLimit, Seed: Seed, Resume: Resume);
+            BatchSize: BatchSize ?? 128, EvalBatchSize: EvalBatchSize ?? 500, Dataset: Dataset, DataRoot: DataRoot, TestLimit: TestLimit, Seed: Seed, Resume: Resume);
         var summary = ConsoleProgress.Run(progress => new PreDfkdDistiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student ({method}): final {summary["accuracy"]:P2}, mean over epochs {summary["accuracy_mean"]:P2}, " +
                           $"best {summary["accuracy_best"]:P2}; replay memory {summary["replay_bytes"]:N0} bytes; written to {Path.Combine(Out, "student.safetensors")}");

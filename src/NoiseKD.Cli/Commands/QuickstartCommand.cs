@@ -23,14 +23,21 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
     [Option("rs-epochs", Default = 1, HelpText = "Distillation epochs of the Gaussian + RS control (it stays near chance at any budget; give it --epochs for equal budgets).")]
     public int RsEpochs { get; set; }
     [Option("steps", Default = 300, HelpText = "Noise batches per distillation epoch.")] public int Steps { get; set; }
-    [Option("batch-size", Default = 128)] public int BatchSize { get; set; }
+    [Option("batch-size", HelpText = "Noise batch size (recipe: paper 256, engine 128); the teacher trains at 128.")] public int? BatchSize { get; set; }
+    [Option("recipe", HelpText = "Distillation recipe of the students: paper (the noise-KD paper's public code: Adam 1e-3, batch 256, plateau) or engine (SGD 0.1, cosine, batch 128). Default: " + Recipes.DefaultName + ".")]
+    public string? RecipeName { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
+
+    /// <summary>The teacher's own training batch (not the distillation recipe's).</summary>
+    const int TeacherBatchSize = 128;
 
     public int Run()
     {
         // Every option is checked before any work starts: a typo must not cost a teacher's training.
         if (Epochs <= 0 || RsEpochs <= 0 || Steps <= 0 || BatchSize <= 0 || TeacherEpochs <= 0)
             throw new ArgumentException("--teacher-epochs, --epochs, --rs-epochs, --steps and --batch-size must be positive");
+        var recipe = NoiseRecipe.For(Recipes.Parse(RecipeName ?? Recipes.DefaultName));
+        int batchSize = BatchSize ?? recipe.BatchSize;
         new ModelSpec(Teacher, TeacherWidth, 1, 10, 28).Create();
         new ModelSpec(Student, StudentWidth, 1, 10, 28).Create();
         var device = OpenDevice();
@@ -42,7 +49,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         else
         {
             Console.WriteLine($"training the teacher: {Teacher} x{TeacherWidth} on Fashion-MNIST, {TeacherEpochs} epochs");
-            var train = new TrainOptions(new ModelSpec(Teacher, TeacherWidth), "fashion-mnist", teacherDir, TeacherEpochs, BatchSize,
+            var train = new TrainOptions(new ModelSpec(Teacher, TeacherWidth), "fashion-mnist", teacherDir, TeacherEpochs, TeacherBatchSize,
                                          new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
                                          Seed: Seed, Resume: File.Exists(Path.Combine(teacherDir, "checkpoint.safetensors")), DataRoot: DataRoot);
             ConsoleProgress.Run(p => new Trainer(train, p, device).Run());
@@ -59,10 +66,10 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
                 continue;
             }
-            Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics, {epochs} x {Steps} batches of {BatchSize}");
-            var options = new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
-                                             Epochs: epochs, StepsPerEpoch: Steps, BatchSize: BatchSize, DataRoot: DataRoot, Seed: Seed,
-                                             Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
+            Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics, {epochs} x {Steps} batches of {batchSize}; {recipe.Describe()}");
+            var options = recipe.Apply(new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
+                                                          Epochs: epochs, StepsPerEpoch: Steps, BatchSize: batchSize, DataRoot: DataRoot, Seed: Seed,
+                                                          Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
             results[name] = ConsoleProgress.Run(p => new Distiller(options, p, device).Run());
         }
 
@@ -77,20 +84,21 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             ["noise_rs_adjusted"] = Convert.ToDouble(results["noise_rs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
             ["noise_cs_adjusted"] = Convert.ToDouble(results["noise_cs"].GetValueOrDefault("acc_rs_adjusted", double.NaN)),
             ["teacher_model"] = $"{Teacher} x{TeacherWidth}", ["student_model"] = $"{Student} x{StudentWidth}",
-            ["distill_images_rs"] = RsEpochs * Steps * BatchSize, ["distill_images_cs"] = Epochs * Steps * BatchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ["recipe"] = recipe.Name.Name(),
+            ["distill_images_rs"] = RsEpochs * Steps * batchSize, ["distill_images_cs"] = Epochs * Steps * batchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
         Directory.CreateDirectory(Out);
         File.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
 
         var table = new Table().AddColumns("", "Fashion-MNIST test accuracy", "of teacher");
         table.AddRow("teacher (real data)", $"{teacherAccuracy:P2}", "100%");
-        table.AddRow($"student, Gaussian noise + teacher RS ({RsEpochs * Steps * BatchSize:N0} images)", $"{summary["noise_rs"]:P2}", $"{(double)summary["noise_rs"] / teacherAccuracy:P0}");
-        table.AddRow($"student, Gaussian noise + teacher CS ({Epochs * Steps * BatchSize:N0} images)", $"{summary["noise_cs"]:P2}", $"{(double)summary["noise_cs"] / teacherAccuracy:P0}");
+        table.AddRow($"student, Gaussian noise + teacher RS ({RsEpochs * Steps * batchSize:N0} images)", $"{summary["noise_rs"]:P2}", $"{(double)summary["noise_rs"] / teacherAccuracy:P0}");
+        table.AddRow($"student, Gaussian noise + teacher CS ({Epochs * Steps * batchSize:N0} images)", $"{summary["noise_cs"]:P2}", $"{(double)summary["noise_cs"] / teacherAccuracy:P0}");
         // Bound to the current Console.Out (not AnsiConsole's cached one), wide enough not to wrap rows in logs.
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         if (Console.IsOutputRedirected) console.Profile.Width = 120;
         console.Write(table);
-        Console.WriteLine($"students evaluated with current statistics (batch 500); numbers in {Path.Combine(Out, "summary.json")}; {clock.Elapsed.TotalMinutes:F1} min");
+        Console.WriteLine($"students evaluated with current statistics (batch {recipe.EvalBatchSize}); {recipe.Describe()}; numbers in {Path.Combine(Out, "summary.json")}; {clock.Elapsed.TotalMinutes:F1} min");
         return 0;
     }
 }

@@ -17,8 +17,11 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
     [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick).")]
     public string? Students { get; set; }
+    [Option("recipe", HelpText = "noise-kd, arbitrary: the students' distillation recipe, paper (the noise-KD paper's public code: Adam 1e-3, batch 256, plateau) or engine (SGD 0.1, cosine, batch 128). Default: " + Distillation.Recipes.DefaultName + ".")]
+    public string? RecipeName { get; set; }
 
     (string Arch, float Width)[]? _students;
+    Distillation.Recipe _recipe;
 
     public int Run()
     {
@@ -31,6 +34,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
         if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
         if (Students is not null && name != "noise-kd") throw new ArgumentException("--students applies to the noise-kd study only");
         _students = Students is null ? null : ParseStudents(Students);
+        _recipe = Distillation.Recipes.Parse(RecipeName ?? Distillation.Recipes.DefaultName);
         var clock = Stopwatch.StartNew();
         string report = ConsoleProgress.Run(p => name switch { "noise-kd" => NoiseKd(outDir, p, device), "arbitrary" => Arbitrary(outDir, p, device), _ => PreDfkd(outDir, p, device) });
         Console.WriteLine($"report written to {report} ({clock.Elapsed.TotalMinutes:F1} min)");
@@ -41,7 +45,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     {
         var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot) : new NoiseKdStudyConfig(outDir, DataRoot: DataRoot);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
-                               Steps = Steps ?? config.Steps, Students = _students ?? config.Students };
+                               Steps = Steps ?? config.Steps, Students = _students ?? config.Students, Recipe = _recipe };
         return new NoiseKdStudy(config, progress, device).Run();
     }
 
@@ -69,7 +73,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     {
         var config = Quick ? ArbitraryStudyConfig.QuickConfig(outDir, DataRoot) : new ArbitraryStudyConfig(outDir, DataRoot: DataRoot);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
-                               Steps = Steps ?? config.Steps };
+                               Steps = Steps ?? config.Steps, Recipe = _recipe };
         return new ArbitraryTransferStudy(config, progress, device).Run();
     }
 

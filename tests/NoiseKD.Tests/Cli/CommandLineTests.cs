@@ -21,6 +21,10 @@ public class CommandLineTests
         { ["distill", "--teacher", "/nonexistent.safetensors", "--student", "resnet18", "--out", "/tmp/x"], "does not exist" },
         { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--teacher-bn", "partial:150"], "partial:P" },
         { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--loss", "hinge"], "--loss 'hinge'" },
+        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--recipe", "cookbook"], "--recipe 'cookbook' must be paper or engine" },
+        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--schedule", "plateau:x"], "'x' is not a whole number" },
+        { ["train", "--model", "resnet18", "--out", "/tmp/x", "--schedule", "plateau"], "available in distill (noise) only" },
+        { ["study", "noise-kd", "--recipe", "cookbook"], "--recipe 'cookbook'" },
         { ["study", "everything"], "unknown study 'everything'" },
         { ["study", "noise-kd", "--students", "resnet19:0.25"], "--students: unknown architecture 'resnet19'" },
         { ["study", "noise-kd", "--students", "resnet18:-1"], "--students: 'resnet18:-1'" },
@@ -85,6 +89,21 @@ public class CommandLineTests
         Assert.True(code == 0, error);
         Assert.Contains("student: CS", output);
         Assert.True(File.Exists(dir.File("student/student.safetensors")));
+
+        // --recipe paper fills what is not given (Adam 1e-3, no weight decay, plateau); an explicit option wins.
+        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+                                               "--epochs", "1", "--steps", "2", "--batch-size", "16", "--adjust-samples", "0", "--recipe", "paper",
+                                               "--out", dir.File("paper"), .. common]);
+        Assert.True(code == 0, error);
+        Assert.Contains("paper recipe: adam lr 0.001, weight decay 0, schedule plateau:10, batch 256", output);
+        Assert.Contains("as run: adam lr 0.001, weight decay 0, schedule plateau:10, batch 16", output);
+        Assert.Equal(0.001, new MetricsLog(dir.File("paper/metrics.jsonl")).ReadAll()[0]["lr"].GetDouble(), 6);
+        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+                                               "--epochs", "1", "--steps", "2", "--batch-size", "16", "--adjust-samples", "0", "--recipe", "paper", "--lr", "0.004",
+                                               "--schedule", "none", "--out", dir.File("paper-lr"), .. common]);
+        Assert.True(code == 0, error);
+        Assert.Contains("as run: adam lr 0.004, weight decay 0, schedule none", output);
+        Assert.Equal(0.004, new MetricsLog(dir.File("paper-lr/metrics.jsonl")).ReadAll()[0]["lr"].GetDouble(), 6);
 
         // Running again into the same folder without --resume must not destroy the run.
         (code, _, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",

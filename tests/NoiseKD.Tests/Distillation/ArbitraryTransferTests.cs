@@ -122,6 +122,32 @@ public class ArbitraryTransferTests
     }
 
     [Fact]
+    public void ToppingUpNeverPutsOneImageInTwoClasses()
+    {
+        // Uniform pixels: classes 0-3 and 6-9 are rarely the argmax, and their most probable candidates overlap (the
+        // darkest images are the most probable for class 0 and class 1 alike). Every kept image must be distinct.
+        var teacher = new MeanBinTeacher();
+        var (set, report) = BalancedTransfer.Build(new UniformTransfer(1, 4, Normalization.Identity(1), new Generator(3), Devices.Cpu),
+                                                   teacher, 10, new BalanceOptions(20, 600), 100, 9, Devices.Cpu);
+        Assert.True(report.Filled.Sum() > 40, string.Join(",", report.Filled));
+        using var scope = new TensorScope();
+        var images = set.Next(set.Count).ToArray();
+        var distinct = Enumerable.Range(0, set.Count).Select(i => string.Join(",", images.AsSpan(i * 16, 16).ToArray())).ToHashSet();
+        Assert.Equal(set.Count, distinct.Count);
+        Assert.Equal(report.After.Sum(), set.Count);
+    }
+
+    [Fact]
+    public void DefaultPoolScalesWithTheTeachersClasses()
+    {
+        Assert.Equal(10 * 5 * 100, new BalanceOptions(5).Pool(100));
+        Assert.Equal(10 * 5 * 10, new BalanceOptions(5).Pool(10));
+        Assert.Equal(777, new BalanceOptions(5, 777).Pool(100));
+        Assert.Equal(5 * 100, BalanceOptions.Unbalanced(5).Pool(100));
+        Assert.Equal(30, BalanceOptions.Parse(3, null, "fill").Pool(1));
+    }
+
+    [Fact]
     public void BalancedDistillationRecordsHistogramsInTheMetrics()
     {
         using var dir = new TempDir();

@@ -69,6 +69,51 @@ public class DistillerTests
     }
 
     [Fact]
+    public void PlateauScheduleFollowsTheTestLossAndResumesExactly()
+    {
+        // plateau:0:0.5 halves the rate after every epoch whose CS test loss is not a new best: the rate of each row must
+        // be the initial one halved once per such epoch before it, and a run stopped after epoch 2 and resumed (the plateau
+        // replayed from metrics.jsonl) must match the uninterrupted one, rates and weights.
+        var adam = new OptimizerConfig("adam", 0.02f, 0.9f, 0f, false, "plateau:0:0.5");
+        DistillOptions Plateau(string dir, bool resume = false) => Options(dir, "current", 4, resume) with { Optimizer = adam, AdjustSamples = 0 };
+        using var a = new TempDir();
+        using var b = new TempDir();
+        new Distiller(Plateau(a.Path)).Run();
+        var rows = new MetricsLog(Path.Combine(a.Path, "metrics.jsonl")).ReadAll();
+        double best = double.PositiveInfinity, rate = 0.02;
+        foreach (var row in rows)
+        {
+            Assert.Equal(rate, row["lr"].GetDouble(), 6);
+            double loss = row["test_loss_cs"].GetDouble();
+            if (loss < best * (1 - 1e-4)) best = loss;
+            else rate *= 0.5;
+        }
+        Assert.Throws<OperationCanceledException>(() => new Distiller(Plateau(b.Path), new CrashAfterEpoch(2)).Run());
+        new Distiller(Plateau(b.Path, resume: true)).Run();
+        var resumed = new MetricsLog(Path.Combine(b.Path, "metrics.jsonl")).ReadAll();
+        Assert.Equal(rows.Select(r => r["lr"].GetDouble()), resumed.Select(r => r["lr"].GetDouble()));
+        ResumeChecks.AssertSameTensors(Path.Combine(a.Path, "student.safetensors"), Path.Combine(b.Path, "student.safetensors"));
+    }
+
+    [Fact]
+    public void PaperRecipeIsThePublicCodesSettings()
+    {
+        // Piyush-555/GaussianDistillation distill_gaussian.py: Adam(lr=1e-3) without weight decay, ReduceLROnPlateau(patience=10),
+        // batch 256 (conventions.py), soft-target CE at T=1 (misc.DistillationLoss); its student is evaluated in train mode at batch 256.
+        var paper = NoiseRecipe.For(Recipe.Paper);
+        Assert.Equal(new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "plateau:10"), paper.Optimizer);
+        Assert.Equal((256, 256, "soft-ce", 1f), (paper.BatchSize, paper.EvalBatchSize, paper.Loss.Kind, paper.Loss.Temperature));
+        var engine = NoiseRecipe.For(Recipe.Engine);
+        Assert.Equal(new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine"), engine.Optimizer);
+        Assert.Equal((128, 500), (engine.BatchSize, engine.EvalBatchSize));
+        var plateau = paper.Optimizer.CreatePlateau(paper.Optimizer.Create([Tensor.Zeros([1])]));
+        Assert.NotNull(plateau);
+        Assert.Null(engine.Optimizer.CreatePlateau(engine.Optimizer.Create([Tensor.Zeros([1])])));
+        Assert.Throws<ArgumentException>(() => paper.Optimizer.CreateSchedule(paper.Optimizer.Create([Tensor.Zeros([1])]), 1, 1));
+        Assert.Throws<ArgumentException>(() => (paper.Optimizer with { Schedule = "plateau:2:1.5" }).Validate());
+    }
+
+    [Fact]
     public void ResumeAfterTheLastEpochWritesTheSameSummary()
     {
         // A stop after the final checkpoint but before summary.json: resuming trains nothing and must still
