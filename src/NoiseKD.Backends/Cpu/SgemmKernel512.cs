@@ -69,7 +69,11 @@ internal readonly unsafe struct SgemmKernel512 : Sgemm.IKernel
     /// <summary>
     /// C[8 x 16*TS.Count]: the tests on TS.Count are constants once the kernel is compiled for a count,
     /// so the 8x32 and 8x16 kernels are this loop with the unused accumulators gone. Every element sums
-    /// its k terms in the same order whatever the count.
+    /// its k terms in the same order whatever the count. Loads and stores are pointer dereferences
+    /// (unaligned vmovups): compiled ahead of time for x86-64-v4 (crossgen2 --instruction-set, see
+    /// RESULTS.md), Vector512.Load/Store stayed calls, and a call after the loop made the register
+    /// allocator store 23 of the 24 accumulators to the stack in every k step; with dereferences the
+    /// loop is 3 loads, 8 broadcasts and 24 FMAs on 29 zmm registers, no spills.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Run<TS>(int kc, float* a, float* b, long sliver, float* c, int ldc, float alpha, float beta) where TS : struct, ISliverCount
@@ -82,9 +86,9 @@ internal readonly unsafe struct SgemmKernel512 : Sgemm.IKernel
         for (int p = 0; p < kc; p++)
         {
             int o = p * Sgemm.NR;
-            var v0 = Vector512.Load(b + o);
-            var v1 = TS.Count > 1 ? Vector512.Load(b1 + o) : default;
-            var v2 = TS.Count > 2 ? Vector512.Load(b2 + o) : default;
+            var v0 = *(Vector512<float>*)(b + o);
+            var v1 = TS.Count > 1 ? *(Vector512<float>*)(b1 + o) : default;
+            var v2 = TS.Count > 2 ? *(Vector512<float>*)(b2 + o) : default;
             var x = Vector512.Create(a[0]);
             c00 = MulAdd(x, v0, c00); if (TS.Count > 1) c01 = MulAdd(x, v1, c01); if (TS.Count > 2) c02 = MulAdd(x, v2, c02);
             x = Vector512.Create(a[1]);
@@ -132,8 +136,9 @@ internal readonly unsafe struct SgemmKernel512 : Sgemm.IKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* c, Vector512<float> acc, Vector512<float> alpha, float beta)
     {
-        if (beta == 0f) Vector512.Store(acc * alpha, c);
-        else if (beta == 1f) Vector512.Store(MulAdd(acc, alpha, Vector512.Load(c)), c);
-        else Vector512.Store(MulAdd(acc, alpha, Vector512.Load(c) * Vector512.Create(beta)), c);
+        var p = (Vector512<float>*)c;
+        if (beta == 0f) *p = acc * alpha;
+        else if (beta == 1f) *p = MulAdd(acc, alpha, *p);
+        else *p = MulAdd(acc, alpha, *p * Vector512.Create(beta));
     }
 }
