@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prints the machine code the JIT makes of a CPU kernel for an instruction set this machine may lack
 # (default x86-64-v4: AVX-512F/BW/CD/DQ/VL), so a kernel for AVX-512 can be checked for spills on an
-# AVX2-only machine. The kernel file is compiled into a scratch library (with src/NoiseKD.Backends/Cpu/Sgemm.cs
-# for the types it names) and compiled ahead of time by crossgen2, whose JIT is the runtime's;
+# AVX2-only machine. The kernel file is compiled into a scratch library (with ISgemmKernel.cs and a stub of
+# Sgemm's tile width) and compiled ahead of time by crossgen2, whose JIT is the runtime's;
 # [MethodImpl(AggressiveOptimization)] is dropped from the copy because crossgen2 leaves such methods to the
 # JIT at run time.
 #   tools/jit-listing.sh [KERNEL.cs] [METHOD] [INSTRUCTION-SET]
@@ -32,20 +32,13 @@ cat >"$work/lib/lib.csproj" <<'EOF'
 </Project>
 EOF
 sed 's/\[MethodImpl(MethodImplOptions.AggressiveOptimization)\]//' "$kernel" >"$work/lib/Kernel.cs"
-# The Sgemm types the kernel names (NR, IKernel, MergeEdge), without the rest of the backend.
+cp "$root/src/NoiseKD.Backends/Cpu/ISgemmKernel.cs" "$work/lib/"
+# What the kernel uses of Sgemm itself, without the rest of the backend.
 cat >"$work/lib/Sgemm.cs" <<'EOF'
 namespace NoiseKD.Backends.Cpu;
 internal static unsafe class Sgemm
 {
     internal const int NR = 16;
-    internal interface IKernel
-    {
-        static abstract int MR { get; }
-        static abstract int Columns { get; }
-        static abstract int KC { get; }
-        static abstract int MC { get; }
-        static abstract void MacroKernel(int mc, int nc, int kc, float alpha, float* packedA, float* packedB, float beta, float* c, int ldc);
-    }
     internal static void MergeEdge(int mr, int nr, float* tile, int tileColumns, float beta, float* c, int ldc) { }
 }
 EOF

@@ -63,7 +63,7 @@ internal static unsafe class Sgemm
     }
 
     static void Multiply<TB, TK>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b,
-                                 float beta, float* c, int ldc, int threads) where TB : struct, IPackB where TK : struct, IKernel
+                                 float beta, float* c, int ldc, int threads) where TB : struct, IPackB where TK : struct, ISgemmKernel
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0)
@@ -106,7 +106,7 @@ internal static unsafe class Sgemm
     /// [j0, j0 + n) of op(B) (c points at the first of them).
     /// </summary>
     static void Blocked<TB, TK>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b, int j0,
-                                float beta, float* c, int ldc) where TB : struct, IPackB where TK : struct, IKernel
+                                float beta, float* c, int ldc) where TB : struct, IPackB where TK : struct, ISgemmKernel
     {
         var arena = PackArena.ForThisThread(RoundUp(Math.Min(m, TK.MC), TK.MR) * (long)Math.Min(k, TK.KC),
                                             RoundUp(Math.Min(n, NC), NR) * (long)Math.Min(k, TK.KC));
@@ -182,20 +182,6 @@ internal static unsafe class Sgemm
                 ci[j] = beta == 0f ? alpha * sum : alpha * sum + beta * ci[j];
             }
         }
-    }
-
-    /// <summary>
-    /// One register-tile family, named by its vector width: the rows of a packed A sliver (MR), the
-    /// columns of a full tile (a multiple of <see cref="NR"/>), the cache blocks, and the sweep of
-    /// one packed MC x KC block of A against one packed KC x NC slab of B (C += the product).
-    /// </summary>
-    internal interface IKernel
-    {
-        static abstract int MR { get; }
-        static abstract int Columns { get; }
-        static abstract int KC { get; }
-        static abstract int MC { get; }
-        static abstract void MacroKernel(int mc, int nc, int kc, float alpha, float* packedA, float* packedB, float beta, float* c, int ldc);
     }
 
     /// <summary>

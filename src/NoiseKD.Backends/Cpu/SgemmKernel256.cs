@@ -10,7 +10,7 @@ namespace NoiseKD.Backends.Cpu;
 /// per k). Each k step is an outer product: two 8-wide loads of B, six broadcasts of A, twelve FMAs into
 /// twelve independent accumulators, enough to cover the FMA latency (4 cycles) on both FMA pipes.
 /// </summary>
-internal readonly unsafe struct SgemmKernel256 : Sgemm.IKernel
+internal readonly unsafe struct SgemmKernel256 : ISgemmKernel
 {
     // Register tile: 6x16 = 12 ymm accumulators, 2 for the B row and 1 broadcast of A = 15 of the 16
     // AVX2 registers (the BLIS Haswell/Zen sgemm shape).

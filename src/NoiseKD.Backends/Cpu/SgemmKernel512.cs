@@ -13,7 +13,7 @@ namespace NoiseKD.Backends.Cpu;
 /// Eight rows divide the channel counts of every network here (8..512), so row edges are rare;
 /// column edges of 16 or 32 run the same kernel over one or two slivers.
 /// </summary>
-internal readonly unsafe struct SgemmKernel512 : Sgemm.IKernel
+internal readonly unsafe struct SgemmKernel512 : ISgemmKernel
 {
     const int Rows = 8, Slivers = 3, Width = Slivers * Sgemm.NR;
     public static int MR => Rows;
