@@ -23,7 +23,7 @@ public static class QuickGflops
         string set = args.Length > 3 ? args[3] : "cifar";
         if (int.TryParse(Environment.GetEnvironmentVariable("NOISEKD_THREADS"), out int threads)) CpuParallel.Threads = threads;
         var backend = CpuBackend.Instance;
-        Console.WriteLine($"threads {CpuParallel.Threads}, {DateTime.Now:yyyy-MM-dd HH:mm}");
+        Console.WriteLine($"threads {CpuParallel.Threads}, vector path {CpuVector.Path}, {DateTime.Now:yyyy-MM-dd HH:mm}");
         if (what is "all" or "sgemm") Sgemm(backend);
         if (what is "all" or "conv") Conv(backend, set, batch, filter);
         if (what is "all" or "bn") BatchNorm(backend, set, batch, filter);
@@ -53,7 +53,7 @@ public static class QuickGflops
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("NOISEKD_THREADS"), out int threads)) CpuParallel.Threads = threads;
         var backend = CpuBackend.Instance;
-        Console.WriteLine($"threads {CpuParallel.Threads}, {DateTime.Now:yyyy-MM-dd HH:mm}");
+        Console.WriteLine($"threads {CpuParallel.Threads}, vector path {CpuVector.Path}, {DateTime.Now:yyyy-MM-dd HH:mm}");
         Console.WriteLine("SGEMM C = A*B, M x N x K: GFLOP/s");
         for (int i = 0; i + 2 < args.Length; i += 3)
         {
@@ -77,9 +77,10 @@ public static class QuickGflops
         using var c = backend.Allocate((long)n * n);
         var t = Time(() => backend.Gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n));
         using var process = Process.GetCurrentProcess();
-        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["ms_per_step"] = t.Median * 1e3, ["gflops"] = 2.0 * n * n * n / t.Median / 1e9, ["peak_mb"] = process.PeakWorkingSet64 / 1048576.0,
+            ["cpu_vector"] = CpuVector.Path,
         }));
         return 0;
     }

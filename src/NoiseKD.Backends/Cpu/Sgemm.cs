@@ -7,19 +7,20 @@ namespace NoiseKD.Backends.Cpu;
 /// Row-major single-precision GEMM, C = alpha*op(A)*op(B) + beta*C, after Goto and van de Geijn,
 /// "Anatomy of high-performance matrix multiplication" (TOMS 2008), in the loop order of BLIS
 /// (Van Zee and van de Geijn, TOMS 2015): a KC x NC slab of op(B) is packed once per (jc, pc) and
-/// reused by every MC x KC block of op(A); inside, an MR x NR register tile is updated from an
-/// MR-row sliver of packed A and an NR-column sliver of packed B. Packing turns both transposes into
-/// the same contiguous layout, so one micro-kernel serves all four cases.
+/// reused by every MC x KC block of op(A); inside, a register tile is updated from an MR-row sliver
+/// of packed A and one or more NR-column slivers of packed B. Packing turns both transposes into
+/// the same contiguous layout, so one micro-kernel serves all four cases. The register tile, MR and
+/// the cache blocks KC and MC come from the vector path (<see cref="CpuVector"/>): 6x16 with 256-bit
+/// vectors (<see cref="SgemmKernel256"/>), 8x48 with 512-bit ones (<see cref="SgemmKernel512"/>);
+/// packed B keeps 16-column slivers on both, so every producer of packed B serves both.
 /// </summary>
 internal static unsafe class Sgemm
 {
-    // Register tile: 6x16 = 12 ymm accumulators, 2 for the B row and 1 broadcast of A = 15 of the 16
-    // AVX2 registers (the BLIS Haswell/Zen sgemm shape).
-    internal const int MR = 6, NR = 16;
+    // Width of a packed B sliver: one 16-float row per k, two ymm or one zmm register.
+    internal const int NR = 16;
 
-    // Cache blocks, BLIS's Zen values: a KC x NR sliver of B (16 KiB) stays in the 32 KiB L1 while the
-    // MC x KC block of A (144 KiB) stays in the 512 KiB L2; NC bounds the packed B slab (4 MiB) in L3.
-    internal const int KC = 256, MC = 144, NC = 4080;
+    // NC bounds the packed B slab (4 MiB at KC = 256) in L3; a multiple of every tile's width.
+    internal const int NC = 4080;
 
     // Below this many multiply-adds the packing costs more than it saves.
     const long SmallWork = 32 * 1024;
@@ -57,6 +58,13 @@ internal static unsafe class Sgemm
     internal static void Multiply<TB>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b,
                                       float beta, float* c, int ldc, int threads) where TB : struct, IPackB
     {
+        if (CpuVector.Wide) Multiply<TB, SgemmKernel512>(transA, m, n, k, alpha, a, lda, b, beta, c, ldc, threads);
+        else Multiply<TB, SgemmKernel256>(transA, m, n, k, alpha, a, lda, b, beta, c, ldc, threads);
+    }
+
+    static void Multiply<TB, TK>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b,
+                                 float beta, float* c, int ldc, int threads) where TB : struct, IPackB where TK : struct, ISgemmKernel
+    {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0)
         {
@@ -67,14 +75,14 @@ internal static unsafe class Sgemm
         int parts = work < ParallelWork ? 1 : Math.Max(1, threads);
         if (parts == 1)
         {
-            Blocked(transA, m, n, k, alpha, a, lda, b, 0, beta, c, ldc);
+            Blocked<TB, TK>(transA, m, n, k, alpha, a, lda, b, 0, beta, c, ldc);
             return;
         }
         // Each part is an independent GEMM on contiguous rows (or columns) of C, so no two threads
         // write one cache line except at a chunk seam. Splitting rows makes every thread pack all of
         // op(B) (k*n extra copies), splitting columns all of op(A) (m*k): split the larger side.
         bool splitRows = m >= n;
-        int extent = splitRows ? m : n, unit = splitRows ? MR : NR;
+        int extent = splitRows ? m : n, unit = splitRows ? TK.MR : TK.Columns;
         int chunk = (extent + parts - 1) / parts;
         chunk = (chunk + unit - 1) / unit * unit;
         parts = (extent + chunk - 1) / chunk;
@@ -84,11 +92,11 @@ internal static unsafe class Sgemm
             if (splitRows)
             {
                 float* aPart = transA ? a + start : a + (long)start * lda;
-                Blocked(transA, size, n, k, alpha, aPart, lda, b, 0, beta, c + (long)start * ldc, ldc);
+                Blocked<TB, TK>(transA, size, n, k, alpha, aPart, lda, b, 0, beta, c + (long)start * ldc, ldc);
             }
             else
             {
-                Blocked(transA, m, size, k, alpha, a, lda, b, start, beta, c + start, ldc);
+                Blocked<TB, TK>(transA, m, size, k, alpha, a, lda, b, start, beta, c + start, ldc);
             }
         });
     }
@@ -97,79 +105,49 @@ internal static unsafe class Sgemm
     /// The five Goto loops around the micro-kernel, on the calling thread, for columns
     /// [j0, j0 + n) of op(B) (c points at the first of them).
     /// </summary>
-    static void Blocked<TB>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b, int j0,
-                            float beta, float* c, int ldc) where TB : struct, IPackB
+    static void Blocked<TB, TK>(bool transA, int m, int n, int k, float alpha, float* a, int lda, TB b, int j0,
+                                float beta, float* c, int ldc) where TB : struct, IPackB where TK : struct, ISgemmKernel
     {
-        var arena = PackArena.ForThisThread(Math.Min(m, MC), Math.Min(n, NC), Math.Min(k, KC));
+        var arena = PackArena.ForThisThread(RoundUp(Math.Min(m, TK.MC), TK.MR) * (long)Math.Min(k, TK.KC),
+                                            RoundUp(Math.Min(n, NC), NR) * (long)Math.Min(k, TK.KC));
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC)
+            for (int pc = 0; pc < k; pc += TK.KC)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(TK.KC, k - pc);
                 b.Pack(pc, j0 + jc, kc, nc, arena.B);
                 // Only the first slice of k applies beta; later slices add to what it left.
                 float betaSlice = pc == 0 ? beta : 1f;
-                for (int ic = 0; ic < m; ic += MC)
+                for (int ic = 0; ic < m; ic += TK.MC)
                 {
-                    int mc = Math.Min(MC, m - ic);
-                    SgemmPack.A(transA, a, lda, ic, pc, mc, kc, arena.A);
-                    MacroKernel(mc, nc, kc, alpha, arena.A, arena.B, betaSlice, c + (long)ic * ldc + jc, ldc);
+                    int mc = Math.Min(TK.MC, m - ic);
+                    SgemmPack.A(transA, a, lda, ic, pc, mc, kc, TK.MR, arena.A);
+                    TK.MacroKernel(mc, nc, kc, alpha, arena.A, arena.B, betaSlice, c + (long)ic * ldc + jc, ldc);
                 }
             }
         }
     }
 
-    /// <summary>Sweeps one packed MC x KC block of A against one packed KC x NC slab of B.</summary>
-    static void MacroKernel(int mc, int nc, int kc, float alpha, float* packedA, float* packedB,
-                            float beta, float* c, int ldc)
-    {
-        float* edge = stackalloc float[MR * NR];
-        // jr outside ir: the B sliver is reused from L1 by every A sliver of the block.
-        for (int jr = 0; jr < nc; jr += NR)
-        {
-            int nr = Math.Min(NR, nc - jr);
-            float* bp = packedB + (long)jr * kc;
-            for (int ir = 0; ir < mc; ir += MR)
-            {
-                int mr = Math.Min(MR, mc - ir);
-                float* ap = packedA + (long)ir * kc;
-                float* cTile = c + (long)ir * ldc + jr;
-                if (mr == MR && nr == NR)
-                {
-                    SgemmMicroKernel.Run(kc, ap, bp, cTile, ldc, alpha, beta);
-                }
-                else if (mr == 4 && nr == NR)
-                {
-                    SgemmMicroKernel.Run4(kc, ap, bp, cTile, ldc, alpha, beta);
-                }
-                else if (mr == 2 && nr == NR)
-                {
-                    SgemmMicroKernel.Run2(kc, ap, bp, cTile, ldc, alpha, beta);
-                }
-                else
-                {
-                    // Packing zero-padded the slivers, so the full tile is computed into a scratch
-                    // tile and only its valid corner touches C (no reads or writes past C's edge).
-                    SgemmMicroKernel.Run(kc, ap, bp, edge, NR, alpha, 0f);
-                    MergeEdge(mr, nr, edge, beta, cTile, ldc);
-                }
-            }
-        }
-    }
-
-    static void MergeEdge(int mr, int nr, float* tile, float beta, float* c, int ldc)
+    /// <summary>
+    /// Writes the valid mr x nr corner of a tile computed into scratch (rows tileColumns apart) to C:
+    /// packing zero-padded the slivers, so edge tiles run the full kernel and only this touches C
+    /// (no reads or writes past its edge).
+    /// </summary>
+    internal static void MergeEdge(int mr, int nr, float* tile, int tileColumns, float beta, float* c, int ldc)
     {
         for (int r = 0; r < mr; r++)
         {
             float* row = c + (long)r * ldc;
-            float* t = tile + r * NR;
+            float* t = tile + r * tileColumns;
             if (beta == 0f)
                 for (int j = 0; j < nr; j++) row[j] = t[j];
             else
                 for (int j = 0; j < nr; j++) row[j] = t[j] + beta * row[j];
         }
     }
+
+    static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
 
     /// <summary>C = beta*C (k = 0 or alpha = 0); beta = 0 writes zeros without reading C.</summary>
     static void ScaleC(int m, int n, float beta, float* c, int ldc)
@@ -233,10 +211,10 @@ internal static unsafe class Sgemm
         public float* B { get; private set; }
         long _aLength, _bLength;
 
-        public static PackArena ForThisThread(int mc, int nc, int kc)
+        public static PackArena ForThisThread(long aLength, long bLength)
         {
             var arena = _current ??= new PackArena();
-            arena.Ensure(RoundUp(mc, MR) * (long)kc, RoundUp(nc, NR) * (long)kc);
+            arena.Ensure(aLength, bLength);
             return arena;
         }
 
@@ -251,8 +229,6 @@ internal static unsafe class Sgemm
             if (old != null) NativeMemory.AlignedFree(old);
             return (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
         }
-
-        static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
 
         ~PackArena()
         {

@@ -12,37 +12,37 @@ namespace NoiseKD.Backends.Cpu;
 internal static unsafe class SgemmPack
 {
     /// <summary>
-    /// Packs op(A)[ic.., pc..] (mc x kc) into Sgemm.MR-row slivers, each stored k-major (Sgemm.MR floats per k),
-    /// the last sliver zero-padded to Sgemm.MR rows.
+    /// Packs op(A)[ic.., pc..] (mc x kc) into <paramref name="rows"/>-row slivers (the kernel's MR),
+    /// each stored k-major (rows floats per k), the last sliver zero-padded to full rows.
     /// </summary>
-    public static void A(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
+    public static void A(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int rows, float* dst)
     {
-        for (int i0 = 0; i0 < mc; i0 += Sgemm.MR)
+        for (int i0 = 0; i0 < mc; i0 += rows)
         {
-            int mr = Math.Min(Sgemm.MR, mc - i0);
+            int mr = Math.Min(rows, mc - i0);
             float* sliver = dst + (long)i0 * kc;
             if (transA)
             {
-                // op(A)[i, p] = a[p*lda + i]: each k step is Sgemm.MR contiguous floats.
+                // op(A)[i, p] = a[p*lda + i]: each k step is `rows` contiguous floats.
                 float* src = a + (long)pc * lda + ic + i0;
                 for (int p = 0; p < kc; p++, src += lda)
                 {
-                    float* d = sliver + p * Sgemm.MR;
+                    float* d = sliver + p * rows;
                     int r = 0;
                     for (; r < mr; r++) d[r] = src[r];
-                    for (; r < Sgemm.MR; r++) d[r] = 0f;
+                    for (; r < rows; r++) d[r] = 0f;
                 }
             }
             else
             {
-                // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride Sgemm.MR.
+                // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride `rows`.
                 for (int r = 0; r < mr; r++)
                 {
                     float* src = a + (long)(ic + i0 + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) sliver[p * Sgemm.MR + r] = src[p];
+                    for (int p = 0; p < kc; p++) sliver[p * rows + r] = src[p];
                 }
-                for (int r = mr; r < Sgemm.MR; r++)
-                    for (int p = 0; p < kc; p++) sliver[p * Sgemm.MR + r] = 0f;
+                for (int r = mr; r < rows; r++)
+                    for (int p = 0; p < kc; p++) sliver[p * rows + r] = 0f;
             }
         }
     }

@@ -35,9 +35,12 @@ public sealed class BenchCommand : CommonOptions, ICommand
         if (Model.Length == 0) throw new ArgumentException("bench needs --model (or --gemm N)");
         var dims = Input.Split('x').Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1).ToArray();
         if (dims.Length != 3 || dims.Any(d => d < 0) || dims[1] != dims[2]) throw new ArgumentException($"--input '{Input}' must be CxHxW with H = W, e.g. 1x28x28");
-        if (BatchSize < 2 || Steps <= 0 || Warmup < 0) throw new ArgumentException("--batch-size must be >= 2, --steps positive, --warmup non-negative");
         string mode = Mode.ToLowerInvariant();
         if (mode is not ("train" or "infer" or "distill")) throw new ArgumentException($"--mode '{Mode}' must be train, infer or distill");
+        // Inference normalises with running statistics, so one image is a batch; training's batch statistics need two.
+        int minBatch = mode == "infer" ? 1 : 2;
+        if (BatchSize < minBatch || Steps <= 0 || Warmup < 0)
+            throw new ArgumentException($"--batch-size must be >= {minBatch} with --mode {mode}, --steps positive, --warmup non-negative");
         if (mode == "distill" && TeacherModel is null) throw new ArgumentException("--mode distill needs --teacher-model");
 
         Generator.ManualSeed(1);
@@ -111,7 +114,7 @@ public sealed class BenchCommand : CommonOptions, ICommand
             ["ms_per_step"] = Math.Round(median, 3), ["cpu_ms_per_step"] = Math.Round(cpuTimes[Steps / 2], 3), ["images_per_s"] = Math.Round(BatchSize / (median / 1000), 1),
             ["gflops"] = Math.Round(flops / (median / 1000) / 1e9, 2), ["peak_mb"] = Math.Round(peak / 1048576.0, 1),
             ["model"] = Model, ["width"] = Width, ["batch_size"] = BatchSize, ["input"] = Input, ["mode"] = mode, ["device"] = device.Name,
-            ["threads"] = Backends.Cpu.CpuParallel.Threads, ["steps"] = Steps, ["min_ms"] = Math.Round(times[0], 3), ["max_ms"] = Math.Round(times[^1], 3),
+            ["threads"] = Backends.Cpu.CpuParallel.Threads, ["cpu_vector"] = Backends.Cpu.CpuVector.Path, ["steps"] = Steps, ["min_ms"] = Math.Round(times[0], 3), ["max_ms"] = Math.Round(times[^1], 3),
         }));
         return 0;
     }

@@ -19,7 +19,7 @@ public abstract class CommonOptions
     [Option("data-root", HelpText = "Folder holding datasets (default: /usr/share/datasets).")]
     public string? DataRoot { get; set; }
 
-    /// <summary>Applies --threads, resolves --device and makes it <see cref="Devices.Default"/> (models, generators and data land on it).</summary>
+    /// <summary>Applies --threads, checks NOISEKD_CPU_VECTOR, resolves --device and makes it <see cref="Devices.Default"/> (models, generators and data land on it).</summary>
     protected IBackend OpenDevice()
     {
         if (Threads is int t)
@@ -27,6 +27,7 @@ public abstract class CommonOptions
             if (t <= 0) throw new ArgumentException($"--threads {t} must be positive");
             CpuParallel.Threads = t;
         }
+        CpuVector.CheckEnvironment();
         var device = ParseDevice(Device);
         Devices.Default = device;
         return device;

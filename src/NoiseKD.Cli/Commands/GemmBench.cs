@@ -33,6 +33,7 @@ static class GemmBench
         {
             ["op"] = "sgemm", ["n"] = n, ["ms"] = Math.Round(median, 3), ["gflops"] = Math.Round(2.0 * n * n * n / (median / 1000) / 1e9, 2),
             ["device"] = device.Name, ["threads"] = Backends.Cpu.CpuParallel.Threads, ["steps"] = steps,
+            ["cpu_vector"] = Backends.Cpu.CpuVector.Path,
         }));
         return 0;
     }

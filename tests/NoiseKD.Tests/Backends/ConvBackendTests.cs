@@ -59,6 +59,19 @@ public class ConvBackendTests
     [MemberData(nameof(Shapes))]
     public void MatchesFloat64Reference(int n, int cin, int h, int w, int cout, int k, int stride, int pad, int groups)
     {
+        using (CpuVector.Force(wide: false)) Check(n, cin, h, w, cout, k, stride, pad, groups);
+    }
+
+    /// <summary>The same on the 512-bit path (SGEMM's 8x48 tiles under every convolution path), emulated where the CPU lacks AVX-512.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesFloat64ReferenceOn512BitPath(int n, int cin, int h, int w, int cout, int k, int stride, int pad, int groups)
+    {
+        using (CpuVector.Force(wide: true)) Check(n, cin, h, w, cout, k, stride, pad, groups);
+    }
+
+    static void Check(int n, int cin, int h, int w, int cout, int k, int stride, int pad, int groups)
+    {
         var g = new ConvGeometry(n, cin, h, w, cout, k, k, stride, stride, pad, pad, groups);
         var rng = new Random(HashCode.Combine(n, cin, h, w, cout, k, stride, pad) & 0x7fffffff);
         float[] x = RandomArray(rng, g.InputLength), wt = RandomArray(rng, g.WeightLength), dy = RandomArray(rng, g.OutputLength);
