@@ -18,7 +18,7 @@ public static class Program
     static readonly Type[] Verbs =
     [
         typeof(QuickstartCommand), typeof(TrainCommand), typeof(EvalCommand), typeof(DistillCommand), typeof(StudyCommand),
-        typeof(BnReportCommand), typeof(InferCommand), typeof(ImportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand),
+        typeof(BnReportCommand), typeof(DataCommand), typeof(InferCommand), typeof(ImportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand),
     ];
 
     public static int Main(string[] args)
@@ -33,6 +33,8 @@ public static class Program
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
+        // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = Console.Error.WriteLine;
         try
         {
             return command.Run();
@@ -45,5 +47,5 @@ public static class Program
     }
 
     static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafetensorsException
-        or NonFiniteLossException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+        or NonFiniteLossException or DatasetFetchException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
 }

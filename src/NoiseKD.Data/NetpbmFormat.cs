@@ -2,9 +2,6 @@ using System.Text;
 
 namespace NoiseKD.Data;
 
-/// <summary>An image as planes of floats in [0, 1]: [channels, height, width].</summary>
-public sealed record HostImage(int Channels, int Height, int Width, float[] Pixels);
-
 /// <summary>
 /// Netpbm images (PGM: P2 ASCII / P5 binary grey; PPM: P3 ASCII / P6 binary RGB), the format any image
 /// tool converts to (ImageMagick's convert, netpbm's pngtopnm). Maxval up to 65535; comments allowed.
