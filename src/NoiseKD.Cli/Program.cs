@@ -34,7 +34,8 @@ public static class Program
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
         // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = Console.Error.WriteLine;
+        var autoFetch = DatasetCatalog.AutoFetchLog;
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = line => Console.Error.WriteLine(line);
         try
         {
             return command.Run();
@@ -43,6 +44,10 @@ public static class Program
         {
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
+        }
+        finally
+        {
+            DatasetCatalog.AutoFetchLog = autoFetch; // in-process callers (the tests) keep their own setting
         }
     }
 
