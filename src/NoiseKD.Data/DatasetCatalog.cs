@@ -95,6 +95,16 @@ public static class DatasetCatalog
             FirstExisting(dir, $"{prefix}-images-idx3-ubyte") is not null && FirstExisting(dir, $"{prefix}-labels-idx1-ubyte") is not null));
     }
 
+    /// <summary>The dataset's name as papers write it (report titles).</summary>
+    public static string DisplayName(string name) => name.ToLowerInvariant() switch
+    {
+        "fashion-mnist" => "Fashion-MNIST",
+        "mnist" => "MNIST",
+        "cifar10" => "CIFAR-10",
+        "cifar100" => "CIFAR-100",
+        _ => name,
+    };
+
     /// <summary>How to get a dataset that is not there, in one line.</summary>
     public static string HowToGet(string name) => name switch
     {
