@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace NoiseKD.Data;
 
@@ -15,12 +16,6 @@ public static class ImageFile
     /// <summary>Largest image decoded: 64 megapixels (a CIFAR-10 batch image is 10.24, a 24-megapixel photo fits).</summary>
     public const long DefaultPixelBudget = 64L << 20;
 
-    /// <summary>The file extensions folder readers consider images (everything else is not looked at).</summary>
-    public static readonly string[] Extensions =
-        [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".tga"];
-
-    public static bool HasImageExtension(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
-
     // 4 bytes per pixel at the budget, with room for a decoder's second buffer.
     static readonly Configuration Decoding = LimitedConfiguration(allocationLimitMegabytes: (int)(DefaultPixelBudget * 4 * 2 >> 20));
 
@@ -31,19 +26,25 @@ public static class ImageFile
         return configuration;
     }
 
-    /// <summary>The image as RGB planes of floats in [0, 1] ([3, H, W]; grey images have three equal planes).</summary>
-    public static HostImage Read(string path, long pixelBudget = DefaultPixelBudget)
+    /// <summary>
+    /// The image as planes of floats in [0, 1]: [1, H, W] when every pixel is grey (R = G = B), else [3, H, W] RGB.
+    /// An image whose shorter edge exceeds <paramref name="maxShorterEdge"/> is first scaled down (bicubic) to it.
+    /// </summary>
+    public static HostImage Read(string path, int? maxShorterEdge = null, long pixelBudget = DefaultPixelBudget)
     {
-        var (width, height, rgb) = ReadRgb24(path, pixelBudget);
+        var (width, height, rgb) = ReadRgb24(path, pixelBudget, maxShorterEdge);
         int plane = width * height;
-        var planes = new float[3 * plane];
+        bool grey = true;
+        for (int p = 0; p < plane && grey; p++) grey = rgb[3 * p] == rgb[3 * p + 1] && rgb[3 * p] == rgb[3 * p + 2];
+        int channels = grey ? 1 : 3;
+        var planes = new float[channels * plane];
         for (int p = 0; p < plane; p++)
-            for (int c = 0; c < 3; c++) planes[c * plane + p] = rgb[3 * p + c] * (1f / 255f);
-        return new HostImage(3, height, width, planes);
+            for (int c = 0; c < channels; c++) planes[c * plane + p] = rgb[3 * p + c] * (1f / 255f);
+        return new HostImage(channels, height, width, planes);
     }
 
     /// <summary>The image's pixels as 8-bit RGB, interleaved per pixel, row-major (the first frame of an animation).</summary>
-    public static (int Width, int Height, byte[] Rgb) ReadRgb24(string path, long pixelBudget = DefaultPixelBudget)
+    public static (int Width, int Height, byte[] Rgb) ReadRgb24(string path, long pixelBudget = DefaultPixelBudget, int? maxShorterEdge = null)
     {
         try
         {
@@ -52,6 +53,9 @@ public static class ImageFile
             if ((long)info.Width * info.Height > pixelBudget)
                 throw new DataFormatException($"'{path}' is {info.Width}x{info.Height} pixels, more than the {pixelBudget:N0} we decode");
             using var image = Image.Load<Rgb24>(Decoding, path);
+            int shorter = Math.Min(image.Width, image.Height);
+            if (maxShorterEdge is int max && shorter > max)
+                image.Mutate(x => x.Resize((int)Math.Round((double)image.Width * max / shorter), (int)Math.Round((double)image.Height * max / shorter)));
             var rgb = new byte[checked(3 * image.Width * image.Height)];
             image.CopyPixelDataTo(rgb);
             return (image.Width, image.Height, rgb);
