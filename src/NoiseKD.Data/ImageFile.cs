@@ -32,7 +32,7 @@ public static class ImageFile
     /// </summary>
     public static HostImage Read(string path, int? maxShorterEdge = null, long pixelBudget = DefaultPixelBudget)
     {
-        var (width, height, rgb) = ReadRgb24(path, pixelBudget, maxShorterEdge);
+        var (width, height, rgb) = ReadRgb24(path, maxShorterEdge, pixelBudget);
         int plane = width * height;
         bool grey = true;
         for (int p = 0; p < plane && grey; p++) grey = rgb[3 * p] == rgb[3 * p + 1] && rgb[3 * p] == rgb[3 * p + 2];
@@ -43,8 +43,8 @@ public static class ImageFile
         return new HostImage(channels, height, width, planes);
     }
 
-    /// <summary>The image's pixels as 8-bit RGB, interleaved per pixel, row-major (the first frame of an animation).</summary>
-    public static (int Width, int Height, byte[] Rgb) ReadRgb24(string path, long pixelBudget = DefaultPixelBudget, int? maxShorterEdge = null)
+    /// <summary>The image's pixels as 8-bit RGB, interleaved per pixel, row-major (the first frame of an animation), scaled down as <see cref="Read"/> does.</summary>
+    public static (int Width, int Height, byte[] Rgb) ReadRgb24(string path, int? maxShorterEdge = null, long pixelBudget = DefaultPixelBudget)
     {
         try
         {
