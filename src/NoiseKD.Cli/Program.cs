@@ -18,7 +18,7 @@ public static class Program
     static readonly Type[] Verbs =
     [
         typeof(QuickstartCommand), typeof(TrainCommand), typeof(EvalCommand), typeof(DistillCommand), typeof(StudyCommand),
-        typeof(BnReportCommand), typeof(InferCommand), typeof(ImportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand),
+        typeof(BnReportCommand), typeof(DataCommand), typeof(InferCommand), typeof(ImportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand),
     ];
 
     public static int Main(string[] args)
@@ -33,6 +33,9 @@ public static class Program
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
+        // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
+        var autoFetch = DatasetCatalog.AutoFetchLog;
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = line => Console.Error.WriteLine(line);
         try
         {
             return command.Run();
@@ -42,8 +45,12 @@ public static class Program
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
         }
+        finally
+        {
+            DatasetCatalog.AutoFetchLog = autoFetch; // in-process callers (the tests) keep their own setting
+        }
     }
 
     static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafetensorsException
-        or NonFiniteLossException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+        or NonFiniteLossException or DatasetFetchException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
 }

@@ -8,6 +8,12 @@ public sealed record Augmentation(int CropPadding = 0, bool HorizontalFlip = fal
 {
     public static readonly Augmentation None = new();
     public bool IsNone => CropPadding == 0 && !HorizontalFlip;
+
+    /// <summary>
+    /// A dataset's standard training augmentation: CIFAR's pad-4 random crop and horizontal flip (He et al. 2016,
+    /// pytorch-cifar); 28x28 sets keep the 2-pixel crop and flip their teachers here have always used.
+    /// </summary>
+    public static Augmentation Standard(string dataset) => new(dataset.Contains("mnist", StringComparison.OrdinalIgnoreCase) ? 2 : 4, true);
 }
 
 /// <summary>A batch of normalized images [Count, C, H, W] and labels, on the host.</summary>

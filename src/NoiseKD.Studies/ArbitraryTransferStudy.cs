@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NoiseKD.Backends;
+using NoiseKD.Data;
 using NoiseKD.Distillation;
 using NoiseKD.Training;
 
@@ -24,7 +25,8 @@ public sealed record ArbitraryStudyConfig(
     int PoolFactor = 10,
     string? NaturalImages = null,
     string? DataRoot = null,
-    bool Quick = false)
+    bool Quick = false,
+    string Dataset = "fashion-mnist")
 {
     /// <summary>The distillation batch: as given, else the recipe's.</summary>
     public int Batch => BatchSize ?? NoiseRecipe.For(Recipe).BatchSize;
@@ -35,15 +37,15 @@ public sealed record ArbitraryStudyConfig(
 }
 
 /// <summary>
-/// `noisekd study arbitrary`: Nayak et al.'s question on Fashion-MNIST — which arbitrary transfer sets work,
+/// `noisekd study arbitrary`: Nayak et al.'s question on Fashion-MNIST or CIFAR-10 — which arbitrary transfer sets work,
 /// and does balancing them over the teacher's predicted classes help? Rows are transfer sources, columns
 /// unbalanced vs balanced sets of the same size, each with the teacher's BN on current and on running
 /// statistics. The unbalanced control is a fixed set of the same size drawn from the same source.
 /// </summary>
 public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgress progress, IBackend device)
 {
-    readonly StudyRuns _runs = new(config.OutDir, config.DataRoot, progress, device);
-    readonly StudyReport _report = new(config.OutDir, "Arbitrary transfer sets with target-class balancing on Fashion-MNIST");
+    readonly StudyRuns _runs = new(config.OutDir, config.Dataset, config.DataRoot, progress, device);
+    readonly StudyReport _report = new(config.OutDir, $"Arbitrary transfer sets with target-class balancing on {DatasetCatalog.DisplayName(config.Dataset)}");
     int _classes = 10;
 
     public string Run()
@@ -57,7 +59,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
             ("dead-leaves", "dead leaves"),
         };
         if (natural is not null) sources.Add(($"folder:{natural}", "natural photos (scikit-image samples)"));
-        sources.Add(("real", "Fashion-MNIST train images (oracle)"));
+        sources.Add(("real", $"{DatasetCatalog.DisplayName(config.Dataset)} train images (oracle)"));
 
         int classes = _classes = teacherFile.Spec.Classes, setSize = config.PerClass * classes;
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} x{teacherFile.Spec.Width} ({teacherAccuracy * 100:F2}% test accuracy). Student: {config.StudentArch} x{config.StudentWidth}, " +
@@ -67,7 +69,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
                           $"{setSize} candidates as drawn. The teacher labels candidates with the BN statistics of its column. Student accuracy: test set, student BN on " +
                           $"current statistics at batch 500; mean ± std over {config.Seeds} seed(s)." +
                           (natural is null ? " Natural photos were not available (tools/natural-images.sh failed), so that row is missing." :
-                           " Natural photos: the scikit-image sample photographs from Debian's python3-skimage package (tools/natural-images.sh), random crops resized to 28x28, grey."));
+                           $" Natural photos: the scikit-image sample photographs from Debian's python3-skimage package (tools/natural-images.sh), random crops resized to {teacherFile.Spec.ImageSize}x{teacherFile.Spec.ImageSize}{(teacherFile.Spec.InChannels == 1 ? ", grey" : "")}."));
 
         var columns = new[] { ("unbalanced", "current"), ("balanced", "current"), ("unbalanced", "running"), ("balanced", "running") };
         var rows = new List<IReadOnlyList<string>>();
@@ -109,7 +111,7 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
         foreach (var bn in new[] { "current", "running" })
             _report.Figure($"histogram_{bn}.svg",
                 SvgChart.Bars($"Teacher's predicted classes on unbalanced sets (BN {bn})", "% of the set", Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToList(), histograms[bn]),
-                $"Share of each unbalanced transfer set that the teacher assigns to each Fashion-MNIST class, teacher BN on {bn} statistics (seed 0). Balanced sets hold {config.PerClass} per class by construction.");
+                $"Share of each unbalanced transfer set that the teacher assigns to each {DatasetCatalog.DisplayName(config.Dataset)} class, teacher BN on {bn} statistics (seed 0). Balanced sets hold {config.PerClass} per class by construction.");
         _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");

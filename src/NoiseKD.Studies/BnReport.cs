@@ -19,23 +19,24 @@ namespace NoiseKD.Studies;
 /// </summary>
 public static class BnReport
 {
-    public sealed record Options(string ModelPath, string Dataset, string Transfer, string OutDir, int Samples = 1000, int BatchSize = 200,
+    public sealed record Options(string ModelPath, string? Dataset, string Transfer, string OutDir, int Samples = 1000, int BatchSize = 200,
                                  string? DataRoot = null, ulong Seed = 0);
 
     public static string Write(Options o, IBackend device)
     {
         var (model, file) = ModelFile.Load(o.ModelPath);
         var normalization = new Normalization(file.NormMean, file.NormStd);
-        var data = DatasetCatalog.Load(o.Dataset, train: false, o.DataRoot).Take(o.Samples);
+        string dataset = o.Dataset ?? StudyTeacher.DatasetOf(file);
+        var data = DatasetCatalog.Load(dataset, train: false, o.DataRoot).Take(o.Samples);
         if (data.Channels != file.Spec.InChannels || data.Height != file.Spec.ImageSize)
-            throw new ArgumentException($"model takes {file.Spec.InChannels}x{file.Spec.ImageSize}x{file.Spec.ImageSize}, {o.Dataset} has {data.Channels}x{data.Height}x{data.Width}");
+            throw new ArgumentException($"model takes {file.Spec.InChannels}x{file.Spec.ImageSize}x{file.Spec.ImageSize}, {dataset} has {data.Channels}x{data.Height}x{data.Width}");
         int batches = Math.Max(1, o.Samples / o.BatchSize);
         IEnumerable<Func<Tensor>> Real() => new DataLoader(data, o.BatchSize, normalization, dropLast: data.Count >= o.BatchSize).Epoch(0)
             .Select(b => (Func<Tensor>)(() => Tensor.FromArray(b.ImageData, b.Shape, device))).ToList();
         IEnumerable<Func<Tensor>> Noise()
         {
             var t = TransferSet.Parse(o.Transfer, file.Spec.InChannels, file.Spec.ImageSize, normalization, o.Seed, device,
-                                      () => DatasetCatalog.Load(o.Dataset, true, o.DataRoot), o.DataRoot);
+                                      () => DatasetCatalog.Load(dataset, true, o.DataRoot), o.DataRoot);
             return Enumerable.Range(0, batches).Select(_ => (Func<Tensor>)(() => t.Next(o.BatchSize)));
         }
         var runs = new (string Label, BnProbe.Result Result, BnStatistics Mode)[]

@@ -29,7 +29,8 @@ public sealed record NoiseKdStudyConfig(
     int[]? NoiseResolutions = null,
     int[]? PartialPercents = null,
     string? DataRoot = null,
-    bool Quick = false)
+    bool Quick = false,
+    string Dataset = "fashion-mnist")
 {
     /// <summary>The distillation batch: as given, else the recipe's.</summary>
     public int Batch => BatchSize ?? NoiseRecipe.For(Recipe).BatchSize;
@@ -38,18 +39,18 @@ public sealed record NoiseKdStudyConfig(
 
     public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot) => new(outDir, "resnet34", 0.125f, 1, null,
         [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
-        AdjustSamples: [0, 100, 1000], NoiseResolutions: [4, 28], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true);
+        AdjustSamples: [0, 100, 1000], NoiseResolutions: [4], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true);
 }
 
 /// <summary>
-/// `noisekd study noise-kd`: the Gaussian-noise KD paper's experiments on Fashion-MNIST, in one command.
+/// `noisekd study noise-kd`: the Gaussian-noise KD paper's experiments on Fashion-MNIST or CIFAR-10, in one command.
 /// Every distillation is cached in OutDir/runs/NAME (summary.json; checkpoints resume), so an interrupted
 /// study continues where it stopped; REPORT.md, results.csv and SVG figures are rewritten at the end.
 /// </summary>
 public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, IBackend device)
 {
-    readonly StudyRuns _runs = new(config.OutDir, config.DataRoot, progress, device);
-    readonly StudyReport _report = new(config.OutDir, "Gaussian-noise knowledge distillation on Fashion-MNIST");
+    readonly StudyRuns _runs = new(config.OutDir, config.Dataset, config.DataRoot, progress, device);
+    readonly StudyReport _report = new(config.OutDir, $"Gaussian-noise knowledge distillation on {DatasetCatalog.DisplayName(config.Dataset)}");
     readonly NoiseRecipe _recipe = NoiseRecipe.For(config.Recipe);
 
     public string Run()
@@ -57,7 +58,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         string teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
         var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
         var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
-        var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
+        var test = DatasetCatalog.Load(config.Dataset, false, config.DataRoot);
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} at width {teacherFile.Spec.Width} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. " +
                           $"Students distilled for {config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.Batch}, {config.Seeds} seed(s), with the {_recipe.Describe()} " +
                           $"({(config.Recipe == Recipe.Paper ? "the public code's recipe" : "the engine's own recipe, not the paper's")}). Student accuracy is measured on the 10,000 test images with the student's BN on current statistics " +
@@ -70,7 +71,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         TrainBatchSize(teacher);
         EvalBatchSize(reference, test, normalization);
         AdjustSamples(reference, test, normalization);
-        NoiseResolution(teacher);
+        NoiseResolution(teacher, teacherFile.Spec.ImageSize);
         Toy();
         _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
@@ -186,7 +187,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     void AdjustSamples(IReadOnlyDictionary<string, double> reference, Dataset test, Normalization normalization)
     {
         _report.Heading("Re-estimating the student's running statistics from real samples");
-        var train = DatasetCatalog.Load("fashion-mnist", true, config.DataRoot);
+        var train = DatasetCatalog.Load(config.Dataset, true, config.DataRoot);
         var counts = config.AdjustSamples ?? [0, 10, 50, 100, 500, 1000, 5000];
         var rows = new List<IReadOnlyList<string>>();
         var points = new List<(double, double)>();
@@ -205,16 +206,18 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                        "Accuracy with running statistics re-estimated from N unlabeled real training images.");
     }
 
-    void NoiseResolution(string teacher)
+    /// <summary>Noise drawn at R x R for each configured R below the input size (default 1, 2, 4, size/4, size/2), then at full size.</summary>
+    void NoiseResolution(string teacher, int size)
     {
         _report.Heading("Noise resolution");
-        _report.Paragraph("N(0,1) noise drawn at R x R and upsampled (nearest) to 28 x 28: the paper's future-work item.");
+        _report.Paragraph($"N(0,1) noise drawn at R x R and upsampled (nearest) to {size} x {size}: the paper's future-work item.");
         var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
         var points = new List<(double, double)>();
-        foreach (int r in config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28])
+        int[] resolutions = [.. (config.NoiseResolutions ?? [1, 2, 4, size / 4, size / 2]).Where(r => r < size).Distinct().Order(), size];
+        foreach (int r in resolutions)
         {
-            string transfer = r == 28 ? "gaussian" : $"gaussian-lowres:{r}";
+            string transfer = r == size ? "gaussian" : $"gaussian-lowres:{r}";
             var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.Batch)["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);

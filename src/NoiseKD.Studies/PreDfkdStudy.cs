@@ -55,7 +55,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
 
     public string Run()
     {
-        string teacher = config.TeacherPath ?? StudyTeacher.TrainOrReuse(config.OutDir, new ModelSpec(config.TeacherArch), config.TeacherEpochs,
+        string teacher = config.TeacherPath ?? StudyTeacher.TrainOrReuse(config.OutDir, "fashion-mnist", new ModelSpec(config.TeacherArch), config.TeacherEpochs,
             new OptimizerConfig("adam", 2e-3f, 0.9f, 0f, false, "cosine"), null, config.DataRoot, progress, device);
         var (teacherModel, teacherFile) = ModelFile.Load(teacher);
         var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);

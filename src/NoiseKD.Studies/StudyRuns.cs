@@ -12,11 +12,13 @@ namespace NoiseKD.Studies;
 /// What every study shares: a teacher trained once (or given), and distillations cached by name in
 /// OutDir/runs/NAME (a finished run's summary.json is reused; an interrupted one resumes from its checkpoint).
 /// </summary>
-public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progress, IBackend device)
+public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, IProgress progress, IBackend device)
 {
     readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public string OutDir { get; } = outDir;
+    /// <summary>The dataset the teacher is trained on; every distillation follows the teacher file's.</summary>
+    public string Dataset { get; } = dataset;
     public string? DataRoot { get; } = dataRoot;
     public IProgress Progress { get; } = progress;
     public IBackend Device { get; } = device;
@@ -31,18 +33,19 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
     /// <summary>The report's runtime line: this invocation's wall clock, and how many runs came from the cache.</summary>
     public string RuntimeLine(bool quick) => StudyReport.RuntimeLine(Elapsed, Ran, Reused, quick);
 
-    /// <summary>The teacher file: <paramref name="given"/>, or one trained on Fashion-MNIST under runs/teacher.</summary>
+    /// <summary>The teacher file: <paramref name="given"/> (trained on <see cref="Dataset"/>), or one trained on it under runs/teacher.</summary>
     public string Teacher(string? given, string arch, float width, int epochs)
     {
-        return given ?? StudyTeacher.TrainOrReuse(OutDir, new ModelSpec(arch, width), epochs, new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"),
-                                                  new Augmentation(2, true), DataRoot, Progress, Device);
+        return given is not null ? StudyTeacher.CheckDataset(given, Dataset)
+            : StudyTeacher.TrainOrReuse(OutDir, Dataset, new ModelSpec(arch, width), epochs, new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"),
+                                        Augmentation.Standard(Dataset), DataRoot, Progress, Device);
     }
 
     /// <summary>Test accuracy of a model file with running statistics, and the file's description.</summary>
     public (double Accuracy, ModelFile File) Describe(string modelPath)
     {
         var (model, file) = ModelFile.Load(modelPath);
-        var test = DatasetCatalog.Load("fashion-mnist", false, DataRoot);
+        var test = DatasetCatalog.Load(StudyTeacher.DatasetOf(file), false, DataRoot);
         return (Evaluator.Evaluate(model, test, new Normalization(file.NormMean, file.NormStd), 500, Nn.BnStatistics.Running, Device).Accuracy, file);
     }
 

@@ -11,15 +11,7 @@ namespace NoiseKD.Backends.Kernels;
 internal static class KernelCache
 {
     /// <summary>The cache folder of one kind of device ("opencl", "cuda").</summary>
-    public static string Directory(string kind)
-    {
-        if (Environment.GetEnvironmentVariable("NOISEKD_CACHE_DIR") is { Length: > 0 } custom) return Path.Combine(custom, kind);
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string root = string.IsNullOrEmpty(xdg)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
-            : xdg;
-        return Path.Combine(root, "noisekd", kind);
-    }
+    public static string Directory(string kind) => CacheFolder.Of(kind);
 
     /// <summary>The lowercase hex sha256 of the parts joined by newlines: a cache file's name.</summary>
     public static string Key(params string[] parts)

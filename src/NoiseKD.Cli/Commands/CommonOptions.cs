@@ -16,7 +16,7 @@ public abstract class CommonOptions
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
     public int? Threads { get; set; }
 
-    [Option("data-root", HelpText = "Folder holding datasets (default: /usr/share/datasets).")]
+    [Option("data-root", HelpText = "Folder holding datasets as DIR/NAME/ (default: the per-user ~/.local/share/noisekd/datasets, then /usr/share/datasets).")]
     public string? DataRoot { get; set; }
 
     /// <summary>Applies --threads, checks NOISEKD_CPU_VECTOR, resolves --device and makes it <see cref="Devices.Default"/> (models, generators and data land on it).</summary>

@@ -5,11 +5,11 @@ using NoiseKD.Tensors;
 
 namespace NoiseKD.Cli.Commands;
 
-[Verb("study", HelpText = "Run a paper's experiments on Fashion-MNIST and write REPORT.md with tables, SVG plots and CSV. Studies: noise-kd, arbitrary, pre-dfkd.")]
+[Verb("study", HelpText = "Run a paper's experiments on Fashion-MNIST (noise-kd and arbitrary also on CIFAR-10) and write REPORT.md with tables, SVG plots and CSV. Studies: noise-kd, arbitrary, pre-dfkd.")]
 public sealed class StudyCommand : CommonOptions, ICommand
 {
     [Value(0, MetaName = "name", Required = true, HelpText = "noise-kd, arbitrary or pre-dfkd")] public string Name { get; set; } = "";
-    [Option("out", HelpText = "Output folder (default: runs/study-NAME).")] public string? Out { get; set; }
+    [Option("out", HelpText = "Output folder (default: runs/study-NAME[-DATASET][-quick]).")] public string? Out { get; set; }
     [Option("quick", Default = false, HelpText = "A reduced version: narrower models, one seed, fewer settings.")] public bool Quick { get; set; }
     [Option("teacher", HelpText = "Use this teacher model file instead of training one.")] public string? Teacher { get; set; }
     [Option("seeds", HelpText = "Seeds per cell (default 3; 1 with --quick).")] public int? Seeds { get; set; }
@@ -20,8 +20,12 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("recipe", HelpText = "noise-kd, arbitrary: the students' distillation recipe, paper (the noise-KD paper's public code: Adam 1e-3, batch 256, plateau) or engine (SGD 0.1, cosine, batch 128). Default: " + Distillation.Recipes.DefaultName + ".")]
     public string? RecipeName { get; set; }
 
+    [Option("dataset", HelpText = "noise-kd, arbitrary: fashion-mnist or cifar10 (default: the --teacher file's dataset, else fashion-mnist).")]
+    public string? Dataset { get; set; }
+
     (string Arch, float Width)[]? _students;
     Distillation.Recipe _recipe;
+    string _dataset = "fashion-mnist";
 
     public int Run()
     {
@@ -29,12 +33,15 @@ public sealed class StudyCommand : CommonOptions, ICommand
         Devices.Default = device;
         string name = Name.ToLowerInvariant();
         if (name is not ("noise-kd" or "arbitrary" or "pre-dfkd")) throw new ArgumentException($"unknown study '{Name}'; studies: noise-kd, arbitrary, pre-dfkd");
-        string outDir = Out ?? Path.Combine("runs", "study-" + name + (Quick ? "-quick" : ""));
         if (Teacher is not null && !File.Exists(Teacher)) throw new FileNotFoundException($"teacher model file '{Teacher}' does not exist");
         if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
         if (Students is not null && name != "noise-kd") throw new ArgumentException("--students applies to the noise-kd study only");
         _students = Students is null ? null : ParseStudents(Students);
         _recipe = Distillation.Recipes.Parse(RecipeName ?? Distillation.Recipes.DefaultName);
+        _dataset = (Dataset ?? (Teacher is null ? null : Studies.StudyTeacher.DatasetOf(Models.ModelFile.Load(Teacher).File)) ?? "fashion-mnist").ToLowerInvariant();
+        if (_dataset is not ("fashion-mnist" or "cifar10") || name == "pre-dfkd" && _dataset != "fashion-mnist")
+            throw new ArgumentException($"--dataset {_dataset}: the {name} study runs on {(name == "pre-dfkd" ? "fashion-mnist" : "fashion-mnist or cifar10")}");
+        string outDir = Out ?? Path.Combine("runs", "study-" + name + (_dataset == "fashion-mnist" ? "" : "-" + _dataset) + (Quick ? "-quick" : ""));
         var clock = Stopwatch.StartNew();
         string report = ConsoleProgress.Run(p => name switch { "noise-kd" => NoiseKd(outDir, p, device), "arbitrary" => Arbitrary(outDir, p, device), _ => PreDfkd(outDir, p, device) });
         Console.WriteLine($"report written to {report} ({clock.Elapsed.TotalMinutes:F1} min)");
@@ -45,7 +52,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     {
         var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot) : new NoiseKdStudyConfig(outDir, DataRoot: DataRoot);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
-                               Steps = Steps ?? config.Steps, Students = _students ?? config.Students, Recipe = _recipe };
+                               Steps = Steps ?? config.Steps, Students = _students ?? config.Students, Recipe = _recipe, Dataset = _dataset };
         return new NoiseKdStudy(config, progress, device).Run();
     }
 
@@ -73,7 +80,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     {
         var config = Quick ? ArbitraryStudyConfig.QuickConfig(outDir, DataRoot) : new ArbitraryStudyConfig(outDir, DataRoot: DataRoot);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
-                               Steps = Steps ?? config.Steps, Recipe = _recipe };
+                               Steps = Steps ?? config.Steps, Recipe = _recipe, Dataset = _dataset };
         return new ArbitraryTransferStudy(config, progress, device).Run();
     }
 

@@ -54,7 +54,7 @@ public sealed class TrainCommand : CommonOptions, ICommand
 
     static Augmentation ParseAugment(string value, string dataset)
     {
-        int pad = dataset.Contains("mnist", StringComparison.OrdinalIgnoreCase) ? 2 : 4;
+        int pad = Augmentation.Standard(dataset).CropPadding;
         return value.ToLowerInvariant() switch
         {
             "none" => Augmentation.None,

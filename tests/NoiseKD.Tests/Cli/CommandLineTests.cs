@@ -31,6 +31,10 @@ public class CommandLineTests
         { ["study", "noise-kd", "--students", ","], "--students: give at least one" },
         { ["study", "arbitrary", "--students", "resnet18"], "noise-kd study only" },
         { ["bench", "--model", "resnet18", "--input", "3x32"], "--input '3x32'" },
+        { ["study", "noise-kd", "--dataset", "cifar100"], "--dataset cifar100: the noise-kd study runs on fashion-mnist or cifar10" },
+        { ["study", "pre-dfkd", "--dataset", "cifar10"], "the pre-dfkd study runs on fashion-mnist" },
+        { ["data", "frob"], "'data frob' is not an action" },
+        { ["data", "fetch", "mnist"], "'data fetch' knows cifar10 only" },
         // Checked before the teacher is trained (an empty data root would otherwise fail first, on the data).
         { ["quickstart", "--out", "/tmp/noisekd-qs-never", "--data-root", "/tmp", "--epochs", "0"], "must be positive" },
         { ["quickstart", "--out", "/tmp/noisekd-qs-never", "--data-root", "/tmp", "--student", "resnet19"], "unknown architecture 'resnet19'" },

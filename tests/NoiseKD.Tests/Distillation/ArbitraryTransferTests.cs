@@ -10,26 +10,6 @@ namespace NoiseKD.Tests.Distillation;
 [Collection(SeededRunsCollection.Name)]
 public class ArbitraryTransferTests
 {
-    [Theory]
-    [InlineData("P5", 1)]
-    [InlineData("P6", 3)]
-    [InlineData("P2", 1)]
-    [InlineData("P3", 3)]
-    public void NetpbmReadsAllFourKinds(string magic, int channels)
-    {
-        // 3x2 image: pixel (y, x) channel c holds 10*(y*3+x) + c, maxval 255.
-        var values = new List<int>();
-        for (int p = 0; p < 6; p++) for (int c = 0; c < channels; c++) values.Add(10 * p + c);
-        byte[] body = magic is "P5" or "P6" ? values.Select(v => (byte)v).ToArray()
-                                            : System.Text.Encoding.ASCII.GetBytes(string.Join(" ", values) + "\n");
-        var bytes = System.Text.Encoding.ASCII.GetBytes($"{magic}\n# comment\n3 2\n255\n").Concat(body).ToArray();
-        var image = NetpbmFormat.Parse(bytes, "mem");
-        Assert.Equal((channels, 2, 3), (image.Channels, image.Height, image.Width));
-        for (int c = 0; c < channels; c++)
-            for (int p = 0; p < 6; p++) Assert.Equal((10 * p + c) / 255f, image.Pixels[c * 6 + p], 6);
-        Assert.Throws<DataFormatException>(() => NetpbmFormat.Parse(bytes[..^(magic is "P2" or "P3" ? 8 : 2)], "mem"));
-    }
-
     [Fact]
     public void CropResizeIsExactOnConstantsAndIdentityAtFullSize()
     {
@@ -67,8 +47,8 @@ public class ArbitraryTransferTests
     {
         using var dir = new TempDir();
         var rgb = new HostImage(3, 40, 50, Enumerable.Range(0, 3 * 40 * 50).Select(i => (i % 255) / 255f).ToArray());
-        NetpbmFormat.Write(dir.File("a.ppm"), rgb);
-        NetpbmFormat.Write(dir.File("b.pgm"), new HostImage(1, 30, 30, Enumerable.Repeat(0.5f, 900).ToArray()));
+        NoiseKD.Tests.Data.TestImages.Write(dir.File("a.png"), rgb);
+        NoiseKD.Tests.Data.TestImages.Write(dir.File("b.jpg"), new HostImage(1, 30, 30, Enumerable.Repeat(0.5f, 900).ToArray()));
         var transfer = TransferSet.Parse("folder:" + dir.Path, 1, 28, Normalization.Identity(1), 1, Devices.Cpu, () => null!);
         using var scope = new TensorScope();
         var x = transfer.Next(16);

@@ -84,7 +84,7 @@ public class StudyEndToEndTests
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("photos"));
-        NetpbmFormat.Write(dir.File("photos/a.pgm"), new HostImage(1, 40, 40, Enumerable.Range(0, 1600).Select(i => (i * 7 % 256) / 255f).ToArray()));
+        NoiseKD.Tests.Data.TestImages.Write(dir.File("photos/a.png"), new HostImage(1, 40, 40, Enumerable.Range(0, 1600).Select(i => (i * 7 % 256) / 255f).ToArray()));
         var config = new ArbitraryStudyConfig(dir.File("study"), TeacherPath: Teacher(dir), StudentArch: "resnet18", StudentWidth: 0.0625f, Seeds: 1,
                                               DistillEpochs: 1, Steps: 2, BatchSize: 16, PerClass: 4, PoolFactor: 2, NaturalImages: dir.File("photos"),
                                               DataRoot: dir.Path, Quick: true);
