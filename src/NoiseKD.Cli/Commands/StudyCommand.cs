@@ -17,6 +17,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
     [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick).")]
     public string? Students { get; set; }
+    [Option("recipe", HelpText = "pre-dfkd: paper (the public PRE-DFKD code's options) or engine (default).")] public string? Recipe { get; set; }
 
     (string Arch, float Width)[]? _students;
 
@@ -76,7 +77,8 @@ public sealed class StudyCommand : CommonOptions, ICommand
     string PreDfkd(string outDir, Training.IProgress progress, Backends.IBackend device)
     {
         var config = Quick ? PreDfkdStudyConfig.QuickConfig(outDir, DataRoot) : new PreDfkdStudyConfig(outDir, DataRoot: DataRoot);
-        config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, Epochs = Epochs ?? config.Epochs, Steps = Steps ?? config.Steps };
+        config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, Epochs = Epochs ?? config.Epochs, Steps = Steps ?? config.Steps,
+                               Recipe = Distillation.PreDfkd.PreDfkdRecipe.Normalize(Recipe ?? config.Recipe) };
         return new PreDfkdStudy(config, progress, device).Run();
     }
 }
