@@ -32,6 +32,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
         if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
         if (Students is not null && name != "noise-kd") throw new ArgumentException("--students applies to the noise-kd study only");
         _students = Students is null ? null : ParseStudents(Students);
+        if (Recipe is not null && name == "pre-dfkd") Distillation.PreDfkd.PreDfkdRecipe.Normalize(Recipe);   // a bad name fails before any file is written
         var clock = Stopwatch.StartNew();
         string report = ConsoleProgress.Run(p => name switch { "noise-kd" => NoiseKd(outDir, p, device), "arbitrary" => Arbitrary(outDir, p, device), _ => PreDfkd(outDir, p, device) });
         Console.WriteLine($"report written to {report} ({clock.Elapsed.TotalMinutes:F1} min)");
