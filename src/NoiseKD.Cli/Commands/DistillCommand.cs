@@ -45,7 +45,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("generator-lr", Default = 0.02f, HelpText = "Generative methods: Adam learning rate of the generator.")] public float GeneratorLr { get; set; }
     [Option("vae-lr", HelpText = "pre-dfkd: Adam learning rate of the VAE memory (default: generator-lr / 40).")] public float? VaeLr { get; set; }
     [Option("novel-samples", HelpText = "Generative methods: generator samples per student update (default: --batch-size).")] public int? NovelSamples { get; set; }
-    [Option("replay-samples", HelpText = "pre-dfkd, replay-buffer: replayed samples per student update (default: half the novel samples).")] public int? ReplaySamples { get; set; }
+    [Option("replay-samples", HelpText = "pre-dfkd, replay-buffer: replayed samples per student update (default: half the novel samples; batch // 8 with --replay-scheme paper).")] public int? ReplaySamples { get; set; }
     [Option("latent-size", HelpText = "Generative methods: latent size of the generator and the VAE (default 100; the public code's 1000).")] public int? LatentSize { get; set; }
     [Option("generator-width", Default = 1f, HelpText = "Generative methods: width of the DAFL generator (1: 128 and 64 channels).")] public float GeneratorWidth { get; set; }
     [Option("vae-width", Default = 0.5f, HelpText = "pre-dfkd: width of the VAE (its decoder is a DAFL generator of this width).")] public float VaeWidth { get; set; }
