@@ -24,7 +24,8 @@ public sealed record PreDfkdStudyConfig(
     float VaeWidth = 0.25f,
     double BufferMegabytes = 64,
     string? DataRoot = null,
-    bool Quick = false)
+    bool Quick = false,
+    string Recipe = PreDfkdRecipe.EngineName)
 {
     public static PreDfkdStudyConfig QuickConfig(string outDir, string? dataRoot) =>
         new(outDir, TeacherEpochs: 3, Seeds: 1, Epochs: 10, Steps: 15, DataRoot: dataRoot, Quick: true);
@@ -61,9 +62,13 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
         double teacherAccuracy = Evaluator.Evaluate(teacherModel, test, new Normalization(teacherFile.NormMean, teacherFile.NormStd), 500,
                                                     BnStatistics.Running, device).Accuracy;
+        var recipe = Options(teacher, ReplayMethod.PreDfkd, "", 0);
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. Student: {config.StudentArch}. " +
-                          $"Each run: {config.Epochs} epochs of {config.Steps} steps; a step is one generator update (DAFL terms minus the L1 teacher-student " +
-                          $"disagreement) and 5 student updates on {config.BatchSize} novel samples plus {config.BatchSize / 2} replayed ones (L1 on logits, Adam 1e-3); " +
+                          $"Recipe `{config.Recipe}`: each run {config.Epochs} epochs of {config.Steps} steps; a step is one generator update (DAFL terms " +
+                          (recipe.GeneratorOrDefault.Disagreement == AdversarialTerm.Js ? "plus 1 - JS(teacher, student) at T = 3" : "minus the L1 teacher-student disagreement") +
+                          $") and {recipe.KdIterationsOrDefault} student updates on {config.BatchSize} novel samples plus {recipe.Replay} replayed ones " +
+                          $"(L1 on logits, {recipe.OptimizerOrDefault.Name} lr {recipe.OptimizerOrDefault.Lr.ToString("G", CultureInfo.InvariantCulture)}, schedule {recipe.OptimizerOrDefault.Schedule}); " +
+                          $"replay scheme {recipe.SchemeOrDefault}, latent size {recipe.LatentSizeOrDefault}, activation term on the teacher's {recipe.ActivationFeaturesOrDefault} features; " +
                           $"generator width {config.GeneratorWidth}, VAE width {config.VaeWidth}; {config.Seeds} seed(s). " +
                           "Accuracy is measured on the 10,000 real test images after every epoch, for this report only (the student is never chosen by it). " +
                           "Variance is over the epochs of a run; ± is the sample standard deviation over seeds. Widths are scaled for a 2-core CPU.");
@@ -126,6 +131,17 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                           $"({(pre >= bufferMean ? "equal or better" : "lower")}).");
     }
 
+    /// <summary>
+    /// One run's options: the recipe's, at the study's budget and widths. The engine recipe keeps the study's
+    /// first student optimizer (Adam 1e-3, constant); the paper recipe brings the public code's.
+    /// </summary>
+    PreDfkdOptions Options(string teacher, string method, string dir, int seed) => PreDfkdRecipe.Apply(config.Recipe,
+        new PreDfkdOptions(teacher, config.StudentArch, dir, ReplayMethod.Parse(method),
+                           Optimizer: PreDfkdRecipe.Normalize(config.Recipe) == PreDfkdRecipe.EngineName ? new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "none") : null,
+                           GeneratorWidth: config.GeneratorWidth, VaeWidth: config.VaeWidth, Epochs: config.Epochs, StepsPerEpoch: config.Steps,
+                           BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed,
+                           Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
+
     /// <summary>One cached run: reads runs/NAME/metrics.jsonl when summary.json exists, else distills (resuming a checkpoint).</summary>
     RunResult Distill(string teacher, string method, int seed)
     {
@@ -133,11 +149,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         if (!File.Exists(Path.Combine(dir, "summary.json")))
         {
             progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {method}, seed {seed}");
-            var options = new PreDfkdOptions(teacher, config.StudentArch, dir, ReplayMethod.Parse(method), Optimizer: new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "none"),
-                                             GeneratorWidth: config.GeneratorWidth, VaeWidth: config.VaeWidth, Epochs: config.Epochs, StepsPerEpoch: config.Steps,
-                                             BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed,
-                                             Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")));
-            new PreDfkdDistiller(options, progress, device).Run();
+            new PreDfkdDistiller(Options(teacher, method, dir, seed), progress, device).Run();
             _ran++;
         }
         else _reused++;

@@ -48,12 +48,18 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("generator-lr", Default = 0.02f, HelpText = "Generative methods: Adam learning rate of the generator.")] public float GeneratorLr { get; set; }
     [Option("vae-lr", HelpText = "pre-dfkd: Adam learning rate of the VAE memory (default: generator-lr / 40).")] public float? VaeLr { get; set; }
     [Option("novel-samples", HelpText = "Generative methods: generator samples per student update (default: --batch-size).")] public int? NovelSamples { get; set; }
-    [Option("replay-samples", HelpText = "pre-dfkd, replay-buffer: replayed samples per student update (default: half the novel samples).")] public int? ReplaySamples { get; set; }
-    [Option("latent-size", Default = 100, HelpText = "Generative methods: latent size of the generator and the VAE.")] public int LatentSize { get; set; }
+    [Option("replay-samples", HelpText = "pre-dfkd, replay-buffer: replayed samples per student update (default: half the novel samples; batch // 8 with --replay-scheme paper).")] public int? ReplaySamples { get; set; }
+    [Option("latent-size", HelpText = "Generative methods: latent size of the generator and the VAE (default 100; the public code's 1000).")] public int? LatentSize { get; set; }
     [Option("generator-width", Default = 1f, HelpText = "Generative methods: width of the DAFL generator (1: 128 and 64 channels).")] public float GeneratorWidth { get; set; }
     [Option("vae-width", Default = 0.5f, HelpText = "pre-dfkd: width of the VAE (its decoder is a DAFL generator of this width).")] public float VaeWidth { get; set; }
     [Option("no-spectral-norm", Default = false, HelpText = "Generative methods: plain convolutions in the generator.")] public bool NoSpectralNorm { get; set; }
-    [Option("kd-iters", Default = 5, HelpText = "Generative methods: student updates per generator update (one step).")] public int KdIters { get; set; }
+    [Option("kd-iters", HelpText = "Generative methods: student updates per generator update (one step; default 5, the public code's 10).")] public int? KdIters { get; set; }
+    [Option("adversarial", HelpText = "Generative methods: the generator's adversarial term: loss (minus the student's --loss against the teacher, gradient through both; default) or js (1 - JS divergence at T=3 on clamped probabilities, detached teacher, as the public PRE-DFKD code).")]
+    public string? Adversarial { get; set; }
+    [Option("replay-scheme", HelpText = "Generative methods: engine (default: novel/2 replayed from z ~ N(0, I), one memory update per step on the last novel batch) or paper (the public code: batch//8 replayed from latents tuned by one Adam step, 4 memory updates per step on half the novel batch plus tuned self-replay).")]
+    public string? ReplayScheme { get; set; }
+    [Option("activation-features", HelpText = "Generative methods: teacher features of DAFL's activation term: classifier (the last Linear layer's input; default) or first-linear (the first Linear layer's input: LeNet-5's conv3 output, as the public code).")]
+    public string? ActivationFeatures { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
     [Option("out", Required = true)] public string Out { get; set; } = "";
     [Option("resume", Default = false)] public bool Resume { get; set; }
@@ -62,7 +68,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
     {
         var recipeName = Recipes.Parse(RecipeName ?? Recipes.DefaultName);
         if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
-        if (Method.ToLowerInvariant() != "noise") return RunGenerative(ReplayMethod.Parse(Method));
+        if (Method.ToLowerInvariant() != "noise") return RunGenerative(ReplayMethod.Parse(Method), recipeName);
         var recipe = NoiseRecipe.For(recipeName);
         var optimizer = Explicit(recipe.Optimizer);
         optimizer.Validate();
@@ -83,15 +89,20 @@ public sealed class DistillCommand : CommonOptions, ICommand
     /// <summary>The optimizer options given on the command line over a recipe's.</summary>
     OptimizerConfig Explicit(OptimizerConfig preset) => preset.With(Optimizer, Lr, Momentum, WeightDecay, Nesterov ? true : null, Schedule);
 
-    int RunGenerative(ReplayMethod method)
+    int RunGenerative(ReplayMethod method, Recipe recipe)
     {
-        var optimizer = Explicit(new OptimizerConfig());
+        var preset = PreDfkdRecipe.Get(recipe.Name());
+        var optimizer = Explicit(preset.Optimizer);
         optimizer.Validate();
         var device = OpenDevice();
         Devices.Default = device;
-        var options = new PreDfkdOptions(Teacher, Student, Out, method, StudentWidth, optimizer, KdObjective.Parse(Loss ?? "l1"), GeneratorLr, VaeLr,
-            NovelSamples, ReplaySamples, LatentSize, GeneratorWidth, VaeWidth, !NoSpectralNorm, KdIters, Epochs: Epochs, StepsPerEpoch: Steps,
-            BatchSize: BatchSize ?? 128, EvalBatchSize: EvalBatchSize ?? 500, Dataset: Dataset, DataRoot: DataRoot, TestLimit: TestLimit, Seed: Seed, Resume: Resume);
+        var options = new PreDfkdOptions(Teacher, Student, Out, method, StudentWidth, optimizer, Loss is null ? null : KdObjective.Parse(Loss), GeneratorLr, VaeLr,
+            NovelSamples, ReplaySamples, LatentSize, GeneratorWidth, VaeWidth, !NoSpectralNorm, KdIters,
+            Adversarial is null ? null : new GeneratorObjective(Disagreement: PreDfkdChoices.Adversarial(Adversarial)), Epochs: Epochs, StepsPerEpoch: Steps,
+            BatchSize: BatchSize ?? 128, EvalBatchSize: EvalBatchSize ?? 500, Dataset: Dataset, DataRoot: DataRoot, TestLimit: TestLimit, Seed: Seed, Resume: Resume,
+            Scheme: ReplayScheme is null ? null : PreDfkdChoices.Scheme(ReplayScheme),
+            ActivationFeatures: ActivationFeatures is null ? null : PreDfkdChoices.Features(ActivationFeatures));
+        options = PreDfkdRecipe.Apply(recipe.Name(), options);
         var summary = ConsoleProgress.Run(progress => new PreDfkdDistiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student ({method}): final {summary["accuracy"]:P2}, mean over epochs {summary["accuracy_mean"]:P2}, " +
                           $"best {summary["accuracy_best"]:P2}; replay memory {summary["replay_bytes"]:N0} bytes; written to {Path.Combine(Out, "student.safetensors")}");

@@ -17,7 +17,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
     [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick).")]
     public string? Students { get; set; }
-    [Option("recipe", HelpText = "noise-kd, arbitrary: the students' distillation recipe, paper (the noise-KD paper's public code: Adam 1e-3, batch 256, plateau) or engine (SGD 0.1, cosine, batch 128). Default: " + Distillation.Recipes.DefaultName + ".")]
+    [Option("recipe", HelpText = "The students' recipe: paper (the paper's public code: noise-kd and arbitrary Adam 1e-3, batch 256, plateau; pre-dfkd see distill --recipe) or engine (SGD 0.1, cosine, batch 128; pre-dfkd: the engine's PRE-DFKD). Default: " + Distillation.Recipes.DefaultName + ".")]
     public string? RecipeName { get; set; }
 
     [Option("dataset", HelpText = "noise-kd, arbitrary: fashion-mnist or cifar10 (default: the --teacher file's dataset, else fashion-mnist).")]
@@ -87,7 +87,8 @@ public sealed class StudyCommand : CommonOptions, ICommand
     string PreDfkd(string outDir, Training.IProgress progress, Backends.IBackend device)
     {
         var config = Quick ? PreDfkdStudyConfig.QuickConfig(outDir, DataRoot) : new PreDfkdStudyConfig(outDir, DataRoot: DataRoot);
-        config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, Epochs = Epochs ?? config.Epochs, Steps = Steps ?? config.Steps };
+        config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, Epochs = Epochs ?? config.Epochs, Steps = Steps ?? config.Steps,
+                               Recipe = Distillation.PreDfkd.PreDfkdRecipe.Normalize(RecipeName ?? config.Recipe) };
         return new PreDfkdStudy(config, progress, device).Run();
     }
 }

@@ -61,13 +61,15 @@ public static partial class F
     /// <summary>
     /// Entropy of the batch-mean softmax, H(mean_i softmax(x_i)) = -sum_j p_j log p_j: DAFL's information
     /// entropy term (Chen et al. 2019, Eq. 5), maximized so a generator's batch covers all classes evenly.
-    /// DAFL's code uses log10, i.e. this divided by ln 10.
+    /// DAFL's code uses log10, i.e. this divided by ln 10. A class whose mean probability underflows to 0
+    /// (logit gaps over ~100, e.g. a confident teacher on a few samples) adds 0, the limit of p log p, where
+    /// PyTorch's p * log(p) gives NaN: the log reads p clamped to at least 1e-30, which changes nothing else.
     /// </summary>
     public static Tensor MeanSoftmaxEntropy(Tensor logits)
     {
         RequireRank(logits, 2, "mean_softmax_entropy logits");
         var p = MeanOverBatch(Softmax(logits));
-        return Neg(Sum(Mul(p, Log(p))));
+        return Neg(Sum(Mul(p, Log(Clamp(p, 1e-30f, 1f)))));
     }
 
     static (Tensor P, Tensor LogP) TeacherDistribution(Tensor student, Tensor teacher, float temperature, string op)

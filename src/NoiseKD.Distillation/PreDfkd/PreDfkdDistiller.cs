@@ -30,7 +30,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
     readonly RunFiles _files = new(options.OutDir);
 
     sealed record Models(Module Teacher, Module Student, DaflGenerator Generator, Optimizer StudentOptimizer, LrSchedule? Schedule,
-                         Adam GeneratorOptimizer, IReplayMemory Memory, PenultimateFeatures Features, Generator Noise);
+                         Adam GeneratorOptimizer, IReplayMemory Memory, TeacherFeatures Features, Generator Noise);
 
     sealed record EpochLosses(double Student, double Generator, double Disagreement, double? Memory, double Seconds);
 
@@ -97,18 +97,20 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         var student = studentSpec.Create();
         var optimConfig = options.OptimizerOrDefault;
         var optimizer = optimConfig.Create(student.Parameters());
-        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch * options.KdIterations);
-        var generator = new DaflGenerator(options.LatentSize, teacherSpec.InChannels, teacherSpec.ImageSize, options.GeneratorWidth, options.SpectralNorm);
+        var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, options.StepsPerEpoch * options.KdIterationsOrDefault);
+        var generator = new DaflGenerator(options.LatentSizeOrDefault, teacherSpec.InChannels, teacherSpec.ImageSize, options.GeneratorWidth, options.SpectralNorm);
         var noise = new Generator(options.Seed + 1);
         IReplayMemory memory = options.Method.Kind switch
         {
-            ReplayMethod.PreDfkd => new VaeMemory(new ConvVae(options.LatentSize, teacherSpec.InChannels, teacherSpec.ImageSize, options.VaeWidth),
-                                                  teacher, options.VaeLrOrDefault, options.Replay, options.KlWeight, noise),
+            ReplayMethod.PreDfkd => new VaeMemory(new ConvVae(options.LatentSizeOrDefault, teacherSpec.InChannels, teacherSpec.ImageSize, options.VaeWidth),
+                                                  teacher, options.VaeLrOrDefault, options.Replay, options.KlWeight, noise,
+                                                  options.SchemeOrDefault == ReplayScheme.Paper
+                                                      ? new TunedReplay(options.GeneratorOrDefault, options.GeneratorLr, options.MemoryUpdatesPerStep) : null),
             ReplayMethod.Buffer => new SampleBuffer(options.Method.BufferBytes, [teacherSpec.InChannels, teacherSpec.ImageSize, teacherSpec.ImageSize], noise),
             _ => new NoReplay(),
         };
         return new Models(teacher, student, generator, optimizer, schedule, new Adam(generator.Parameters(), options.GeneratorLr), memory,
-                          new PenultimateFeatures(teacher), noise);
+                          new TeacherFeatures(teacher, options.ActivationFeaturesOrDefault), noise);
     }
 
     EpochLosses RunEpoch(Models m, int epoch)
@@ -125,25 +127,26 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             var (g, d) = GeneratorStep(m, epoch, step);
             generator += g;
             gap += d;
-            Tensor novel = null!;
-            for (int k = 0; k < options.KdIterations; k++)
+            int kdIterations = options.KdIterationsOrDefault;
+            for (int k = 0; k < kdIterations; k++)
             {
+                Tensor novel;
                 using (Tape.NoGrad()) novel = m.Generator.Sample(options.Novel, m.Noise);
-                student += StudentStep(m, novel, epoch, step) / options.KdIterations;
+                student += StudentStep(m, novel, epoch, step) / kdIterations;
+                if (options.MemoryLearnsAfter(k) && m.Memory.Observe(novel) is double memoryLoss)
+                {
+                    Finite(memoryLoss, "memory (VAE)", epoch, step);
+                    memory += memoryLoss;
+                    memorySteps++;
+                }
             }
-            if (m.Memory.Observe(novel) is double memoryLoss)
-            {
-                Finite(memoryLoss, "memory (VAE)", epoch, step);
-                memory += memoryLoss;
-                memorySteps++;
-            }
-            _progress.BatchDone(step, student / step, double.NaN, step * options.KdIterations * options.Novel / clock.Elapsed.TotalSeconds);
+            _progress.BatchDone(step, student / step, double.NaN, step * kdIterations * options.Novel / clock.Elapsed.TotalSeconds);
         }
         int n = options.StepsPerEpoch;
         return new EpochLosses(student / n, generator / n, gap / n, memorySteps > 0 ? memory / memorySteps : null, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>One generator update on a fresh batch: DAFL's terms minus the teacher-student disagreement.</summary>
+    /// <summary>One generator update on a fresh batch: DAFL's terms plus the adversarial term (the student stays in train mode, as the public code).</summary>
     (double Loss, double Disagreement) GeneratorStep(Models m, int epoch, int step)
     {
         var x = m.Generator.Sample(options.Novel, m.Noise);

@@ -5,8 +5,9 @@ namespace NoiseKD.Distillation.PreDfkd;
 
 /// <summary>
 /// Everything `noisekd distill --method pre-dfkd|dfad|replay-buffer:MB` takes. One step is one generator
-/// update followed by <see cref="KdIterations"/> student updates on fresh novel samples (plus replay), after
-/// which the memory learns from the last novel batch (the authors' code alternates the same way).
+/// update followed by <see cref="KdIterationsOrDefault"/> student updates on fresh novel samples (plus
+/// replay); the memory learns after some of them (<see cref="ReplayScheme"/>). A null option was not given:
+/// <see cref="PreDfkdRecipe.Apply"/> fills it from a recipe, else it means the engine recipe's value.
 /// </summary>
 public sealed record PreDfkdOptions(
     string TeacherPath,
@@ -20,11 +21,11 @@ public sealed record PreDfkdOptions(
     float? VaeLr = null,
     int? NovelSamples = null,
     int? ReplaySamples = null,
-    int LatentSize = 100,
+    int? LatentSize = null,
     float GeneratorWidth = 1f,
     float VaeWidth = 0.5f,
     bool SpectralNorm = true,
-    int KdIterations = 5,
+    int? KdIterations = null,
     GeneratorObjective? Generator = null,
     float KlWeight = 1e-5f,
     int Epochs = 5,
@@ -35,24 +36,44 @@ public sealed record PreDfkdOptions(
     string? DataRoot = null,
     int? TestLimit = null,
     ulong Seed = 0,
-    bool Resume = false)
+    bool Resume = false,
+    ReplayScheme? Scheme = null,
+    FeatureLayer? ActivationFeatures = null)
 {
-    public OptimizerConfig OptimizerOrDefault => Optimizer ?? new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine");
-    public KdObjective LossOrDefault => Loss ?? KdObjective.Parse("l1");
+    static PreDfkdRecipe.Preset Engine => PreDfkdRecipe.Engine;
+
+    public OptimizerConfig OptimizerOrDefault => Optimizer ?? Engine.Optimizer;
+    public KdObjective LossOrDefault => Loss ?? Engine.Loss;
     /// <summary>The authors' code trains the memory at the generator's rate / 40.</summary>
     public float VaeLrOrDefault => VaeLr ?? GeneratorLr / 40f;
     public int Novel => NovelSamples ?? BatchSize;
-    /// <summary>Replayed samples per student update (default: half the novel batch); 0 for dfad.</summary>
-    public int Replay => Method.Kind == ReplayMethod.Dfad ? 0 : ReplaySamples ?? Math.Max(1, Novel / 2);
-    public GeneratorObjective GeneratorOrDefault => Generator ?? new GeneratorObjective();
+    public int LatentSizeOrDefault => LatentSize ?? Engine.LatentSize;
+    public int KdIterationsOrDefault => KdIterations ?? Engine.KdIterations;
+    public GeneratorObjective GeneratorOrDefault => Generator ?? Engine.Generator;
+    public ReplayScheme SchemeOrDefault => Scheme ?? Engine.Scheme;
+    public FeatureLayer ActivationFeaturesOrDefault => ActivationFeatures ?? Engine.ActivationFeatures;
+
+    /// <summary>Replayed samples per student update (default: novel / 2, or novel // 8 with the paper's scheme); 0 for dfad.</summary>
+    public int Replay => Method.Kind == ReplayMethod.Dfad ? 0 : ReplaySamples ?? Math.Max(1, Novel / (SchemeOrDefault == ReplayScheme.Paper ? 8 : 2));
+
+    /// <summary>Whether the memory learns after student update k (0-based) of a step, from that update's novel batch.</summary>
+    public bool MemoryLearnsAfter(int k) => SchemeOrDefault == ReplayScheme.Paper ? k < PaperMemoryUpdates : k == KdIterationsOrDefault - 1;
+
+    /// <summary>Memory updates per step in the public code (main.py: `dist_step &lt; 4`).</summary>
+    public const int PaperMemoryUpdates = 4;
+
+    /// <summary>Memory updates in one step: the public code's first step has this many novel-only updates.</summary>
+    public int MemoryUpdatesPerStep => Enumerable.Range(0, KdIterationsOrDefault).Count(MemoryLearnsAfter);
 
     public void Validate()
     {
-        if (Epochs <= 0 || StepsPerEpoch <= 0 || KdIterations <= 0) throw new ArgumentException("epochs, steps per epoch and KD iterations must be positive");
+        if (Epochs <= 0 || StepsPerEpoch <= 0 || KdIterationsOrDefault <= 0) throw new ArgumentException("epochs, steps per epoch and KD iterations must be positive");
         if (Novel < 2) throw new ArgumentException($"--novel-samples {Novel} must be at least 2 (BatchNorm needs it)");
         if (ReplaySamples is < 0) throw new ArgumentException("--replay-samples must be non-negative");
+        if (SchemeOrDefault == ReplayScheme.Paper && Method.Kind == ReplayMethod.PreDfkd && (Replay < 2 || Novel < 4))
+            throw new ArgumentException($"--replay-scheme paper needs at least 2 replayed samples (latent tuning takes their variance) and 4 novel ones; got {Replay} and {Novel}");
         if (EvalBatchSize < 1) throw new ArgumentException($"eval batch size {EvalBatchSize} must be positive");
-        if (LatentSize <= 0) throw new ArgumentException($"--latent-size {LatentSize} must be positive");
+        if (LatentSizeOrDefault <= 0) throw new ArgumentException($"--latent-size {LatentSizeOrDefault} must be positive");
         if (!(GeneratorLr > 0f) || !(VaeLrOrDefault > 0f)) throw new ArgumentException("--generator-lr and --vae-lr must be positive");
         if (!(GeneratorWidth > 0f) || !(VaeWidth > 0f)) throw new ArgumentException("--generator-width and --vae-width must be positive");
         if (!(KlWeight >= 0f)) throw new ArgumentException($"KL weight {KlWeight} must be non-negative");
@@ -60,6 +81,7 @@ public sealed record PreDfkdOptions(
 
     public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
         Method, OptimizerOrDefault, LossOrDefault, GeneratorLr.ToString("R", CultureInfo.InvariantCulture), VaeLrOrDefault.ToString("R", CultureInfo.InvariantCulture),
-        Novel, Replay, LatentSize, GeneratorWidth.ToString("R", CultureInfo.InvariantCulture), VaeWidth.ToString("R", CultureInfo.InvariantCulture),
-        SpectralNorm, KdIterations, GeneratorOrDefault, KlWeight.ToString("R", CultureInfo.InvariantCulture), StepsPerEpoch, Seed);
+        Novel, Replay, LatentSizeOrDefault, GeneratorWidth.ToString("R", CultureInfo.InvariantCulture), VaeWidth.ToString("R", CultureInfo.InvariantCulture),
+        SpectralNorm, KdIterationsOrDefault, GeneratorOrDefault, KlWeight.ToString("R", CultureInfo.InvariantCulture), StepsPerEpoch, Seed,
+        SchemeOrDefault, ActivationFeaturesOrDefault);
 }

@@ -115,6 +115,20 @@ public class GenerativeOpTests
             t => F.MeanSoftmaxEntropy(t[0]));
     }
 
+    /// <summary>Classes no sample gives any probability (logit gap 200: exp underflows to 0) add 0, not NaN, and no NaN gradient.</summary>
+    [Fact]
+    public void MeanSoftmaxEntropyOfAnUnderflowingClassIsFinite()
+    {
+        using var scope = new TensorScope();
+        var logits = Tensor.FromArray([100f, -100f, -100f, 100f, -100f, -100f], [2, 3]);
+        logits.RequiresGrad = true;
+        var h = F.MeanSoftmaxEntropy(logits);
+        // p = (1, 0, 0) in float32: H = 0.
+        Assert.Equal(0f, h.Item());
+        h.Backward();
+        Assert.All(logits.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
+    }
+
     [Theory]
     [InlineData(4, 8)]
     [InlineData(1, 3)]

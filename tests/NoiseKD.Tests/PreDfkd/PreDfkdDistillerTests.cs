@@ -38,6 +38,17 @@ public class PreDfkdDistillerTests
             GeneratorLr: 1e-3f, NovelSamples: 16, ReplaySamples: 8, LatentSize: LatentSize, GeneratorWidth: 0.0625f, VaeWidth: VaeWidth,
             KdIterations: 2, Epochs: epochs, StepsPerEpoch: 3, EvalBatchSize: 100, DataRoot: Shared.Value.Dir.Path, Seed: 7, Resume: resume);
 
+    /// <summary>
+    /// The paper recipe at the test's sizes: 5 student updates per step, novel 32 so batch // 8 = 4 replayed (with 2, this
+    /// test teacher's logits on the untrained decoder's samples span over 100, the batch-mean softmax underflows to 0 in a class,
+    /// and the entropy term's 0 * log 0 is NaN, as in PyTorch).
+    /// </summary>
+    static PreDfkdOptions PaperOptions(string outDir, string method, int epochs = 2, bool resume = false) =>
+        PreDfkdRecipe.Apply(PreDfkdRecipe.PaperName, Options(outDir, method, epochs, resume) with { NovelSamples = 32, ReplaySamples = null, KdIterations = 5 });
+
+    static PreDfkdOptions Recipe(string recipe, string outDir, string method, int epochs = 2, bool resume = false) =>
+        recipe == PreDfkdRecipe.PaperName ? PaperOptions(outDir, method, epochs, resume) : Options(outDir, method, epochs, resume);
+
     [Theory]
     [InlineData("pre-dfkd")]
     [InlineData("dfad")]
@@ -100,22 +111,49 @@ public class PreDfkdDistillerTests
     }
 
     [Theory]
-    [InlineData("pre-dfkd")]
-    [InlineData("replay-buffer:1")]
-    public void ResumeAfterACrashMatchesAnUninterruptedRun(string method)
+    [InlineData("pre-dfkd", "engine")]
+    [InlineData("replay-buffer:1", "engine")]
+    [InlineData("pre-dfkd", "paper")]
+    public void ResumeAfterACrashMatchesAnUninterruptedRun(string method, string recipe)
     {
         using var a = new TempDir();
         using var b = new TempDir();
-        new PreDfkdDistiller(Options(a.Path, method, 3)).Run();
-        Assert.Throws<OperationCanceledException>(() => new PreDfkdDistiller(Options(b.Path, method, 3), new CrashAfterEpoch(2)).Run());
-        Assert.Throws<ArgumentException>(() => new PreDfkdDistiller(Options(b.Path, method, 3)).Run());   // no silent overwrite
-        new PreDfkdDistiller(Options(b.Path, method, 3, resume: true)).Run();
+        new PreDfkdDistiller(Recipe(recipe, a.Path, method, 3)).Run();
+        Assert.Throws<OperationCanceledException>(() => new PreDfkdDistiller(Recipe(recipe, b.Path, method, 3), new CrashAfterEpoch(2)).Run());
+        Assert.Throws<ArgumentException>(() => new PreDfkdDistiller(Recipe(recipe, b.Path, method, 3)).Run());   // no silent overwrite
+        // The other recipe's options have another fingerprint: its run may not continue this checkpoint.
+        Assert.ThrowsAny<Exception>(() => new PreDfkdDistiller(Recipe(recipe == "paper" ? "engine" : "paper", b.Path, method, 3, resume: true)).Run());
+        new PreDfkdDistiller(Recipe(recipe, b.Path, method, 3, resume: true)).Run();
         ResumeChecks.AssertSameTensors(Path.Combine(a.Path, "student.safetensors"), Path.Combine(b.Path, "student.safetensors"));
         var ra = new MetricsLog(Path.Combine(a.Path, "metrics.jsonl")).ReadAll();
         var rb = new MetricsLog(Path.Combine(b.Path, "metrics.jsonl")).ReadAll();
         Assert.Equal(3, rb.Count);
         Assert.Equal(ra[2]["accuracy_mean"].GetDouble(), rb[2]["accuracy_mean"].GetDouble(), 6);
     }
+
+    /// <summary>
+    /// The paper scheme: the memory learns after the first 4 of the 5 student updates of every step (2 epochs x 3 steps x 4
+    /// Adam steps; the engine's: one per step); the JS disagreement it reports stays within [0, 1].
+    /// </summary>
+    [Fact]
+    public void PaperSchemeTrainsTheMemoryFourTimesPerStep()
+    {
+        using var paper = new TempDir();
+        using var engine = new TempDir();
+        var options = PaperOptions(paper.Path, "pre-dfkd");
+        Assert.Equal(4, options.Replay);
+        Assert.Equal(4, options.MemoryUpdatesPerStep);
+        new PreDfkdDistiller(options).Run();
+        new PreDfkdDistiller(Options(engine.Path, "pre-dfkd")).Run();
+        Assert.Equal(2 * 3 * 4, VaeSteps(paper.Path));
+        Assert.Equal(2 * 3, VaeSteps(engine.Path));
+        var rows = new MetricsLog(Path.Combine(paper.Path, "metrics.jsonl")).ReadAll();
+        Assert.All(rows, r => Assert.InRange(r["disagreement"].GetDouble(), 0, 1));
+        Assert.All(rows, r => Assert.True(double.IsFinite(r["vae_loss"].GetDouble())));
+    }
+
+    static int VaeSteps(string runDir) =>
+        (int)Safetensors.Read(Path.Combine(runDir, "checkpoint.safetensors")).Tensors.First(t => t.Name == "vae.optim.step.0").Data[0];
 
     [Fact]
     public void NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint()
