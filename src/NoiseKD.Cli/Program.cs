@@ -1,6 +1,7 @@
 using CommandLine;
 using NoiseKD.Cli.Commands;
 using NoiseKD.Data;
+using NoiseKD.IO;
 using NoiseKD.Serialization;
 using NoiseKD.Training;
 
@@ -8,11 +9,13 @@ namespace NoiseKD.Cli;
 
 /// <summary>
 /// `noisekd VERB [options]`. Errors a user can cause end in one sentence on stderr and exit code 2;
-/// anything else is a bug and keeps its stack trace.
+/// the machine refusing a write (no space, permission, read-only, a path that is a file, a vanished
+/// folder) in one sentence and exit code 3; anything else is a bug and keeps its stack trace.
 /// </summary>
 public static class Program
 {
     public const int UserError = 2;
+    public const int EnvironmentError = 3;
 
     /// <summary>Every verb, in the order `noisekd --help` lists them.</summary>
     static readonly Type[] Verbs =
@@ -42,7 +45,15 @@ public static class Program
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
         }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+        {
+            // Any I/O failure not already named by AtomicFile (a folder vanishing under a study, say) is still the machine's, not a bug.
+            Console.Error.WriteLine($"noisekd: error: {OneSentence(e)}");
+            return EnvironmentError;
+        }
     }
+
+    static string OneSentence(Exception e) => e is StorageException ? e.Message : StorageException.Cause(e);
 
     static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafetensorsException
         or NonFiniteLossException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;

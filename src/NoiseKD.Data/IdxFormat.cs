@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using NoiseKD.IO;
 
 namespace NoiseKD.Data;
 
@@ -53,8 +54,14 @@ public static class IdxFormat
     /// <summary>Writes an IDX file of unsigned bytes (gzipped when the name ends in .gz); used by tests and tools.</summary>
     public static void Write(string path, ReadOnlySpan<byte> data, params int[] shape)
     {
-        using var file = File.Create(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file;
+        var file = new MemoryStream();
+        using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file)
+            WriteTo(stream, data, shape);
+        AtomicFile.WriteAllBytes(path, file.ToArray());
+    }
+
+    static void WriteTo(Stream stream, ReadOnlySpan<byte> data, int[] shape)
+    {
         Span<byte> header = stackalloc byte[4];
         header[0] = 0; header[1] = 0; header[2] = 0x08; header[3] = (byte)shape.Length;
         stream.Write(header);

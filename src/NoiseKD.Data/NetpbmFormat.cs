@@ -1,4 +1,5 @@
 using System.Text;
+using NoiseKD.IO;
 
 namespace NoiseKD.Data;
 
@@ -59,12 +60,13 @@ public static class NetpbmFormat
     public static void Write(string path, HostImage image)
     {
         if (image.Channels is not (1 or 3)) throw new ArgumentException("netpbm holds 1 or 3 channels");
-        using var file = File.Create(path);
+        var file = new MemoryStream();
         file.Write(Encoding.ASCII.GetBytes($"{(image.Channels == 1 ? "P5" : "P6")}\n# written by NoiseKD.Native\n{image.Width} {image.Height}\n255\n"));
         int plane = image.Width * image.Height;
         for (int p = 0; p < plane; p++)
             for (int c = 0; c < image.Channels; c++)
                 file.WriteByte((byte)Math.Clamp(MathF.Round(image.Pixels[c * plane + p] * 255f), 0, 255));
+        AtomicFile.WriteAllBytes(path, file.ToArray());
     }
 
     static string Token(byte[] b, ref int pos, string source)

@@ -9,6 +9,7 @@ using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Distillation;
 
@@ -109,7 +110,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             metrics.TruncateAfter(start);
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
         }
-        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
+        else AtomicFile.Delete(_files.Metrics);
         if (balance is not null && start == 0) metrics.Append(balance.ToMetrics());
 
         Dictionary<string, object> row = new();
@@ -137,7 +138,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         foreach (var (key, value) in row) summary[key] = value;
         if (balance is not null)
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
-        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 

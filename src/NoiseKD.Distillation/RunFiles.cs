@@ -1,3 +1,5 @@
+using NoiseKD.IO;
+
 namespace NoiseKD.Distillation;
 
 /// <summary>What a distillation run writes under its --out folder.</summary>
@@ -11,7 +13,7 @@ public sealed record RunFiles(string OutDir)
     /// <summary>Creates the folder; refuses to overwrite an earlier run unless it is being resumed.</summary>
     public void Prepare(bool resume)
     {
-        Directory.CreateDirectory(OutDir);
+        AtomicFile.CreateDirectory(OutDir);
         if (!resume && (File.Exists(Checkpoint) || File.Exists(Student)))
             throw new ArgumentException($"'{OutDir}' already holds a run; pass --resume to continue it or choose another --out");
     }

@@ -5,6 +5,7 @@ using NoiseKD.Data;
 using NoiseKD.Distillation;
 using NoiseKD.Models;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Studies;
 
@@ -70,7 +71,7 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
             _ran.Add(name);
         }
         else if (!_ran.Contains(name)) _reused.Add(name);
-        if (!File.Exists(keyPath)) File.WriteAllText(keyPath, key);
+        if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, key);
         return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NoiseKD.IO;
 
 namespace NoiseKD.Training;
 
@@ -11,7 +12,7 @@ public sealed class MetricsLog(string path)
     public string Path { get; } = path;
 
     public void Append(IReadOnlyDictionary<string, object> metrics) =>
-        File.AppendAllText(Path, JsonSerializer.Serialize(metrics) + "\n");
+        AtomicFile.AppendLine(Path, JsonSerializer.Serialize(metrics));
 
     public void TruncateAfter(int epoch)
     {
@@ -25,9 +26,7 @@ public sealed class MetricsLog(string path)
             }
             catch (JsonException) { return false; }
         }).ToArray();
-        string temp = Path + ".tmp";
-        File.WriteAllLines(temp, keep);
-        File.Move(temp, Path, overwrite: true);
+        AtomicFile.WriteAllLines(Path, keep);
     }
 
     public List<Dictionary<string, JsonElement>> ReadAll() =>

@@ -7,6 +7,7 @@ using NoiseKD.Models;
 using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
+using NoiseKD.IO;
 
 namespace NoiseKD.Training;
 
@@ -55,7 +56,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         var spec = options.Spec with { InChannels = train.Channels, Classes = train.Classes, ImageSize = train.Height };
         var normalization = DatasetCatalog.NormalizationOf(options.Dataset);
 
-        Directory.CreateDirectory(options.OutDir);
+        AtomicFile.CreateDirectory(options.OutDir);
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
 
@@ -76,7 +77,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             metrics.TruncateAfter(start);
             _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else AtomicFile.Delete(MetricsPath);
 
         EvalResult last = new(double.NaN, double.NaN, 0);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)

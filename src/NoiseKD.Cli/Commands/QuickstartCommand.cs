@@ -7,6 +7,7 @@ using NoiseKD.Models;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
 using Spectre.Console;
+using NoiseKD.IO;
 
 namespace NoiseKD.Cli.Commands;
 
@@ -79,8 +80,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             ["teacher_model"] = $"{Teacher} x{TeacherWidth}", ["student_model"] = $"{Student} x{StudentWidth}",
             ["distill_images_rs"] = RsEpochs * Steps * BatchSize, ["distill_images_cs"] = Epochs * Steps * BatchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
-        Directory.CreateDirectory(Out);
-        File.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
 
         var table = new Table().AddColumns("", "Fashion-MNIST test accuracy", "of teacher");
         table.AddRow("teacher (real data)", $"{teacherAccuracy:P2}", "100%");

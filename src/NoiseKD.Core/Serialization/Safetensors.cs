@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoiseKD.IO;
 
 namespace NoiseKD.Serialization;
 
@@ -73,7 +74,7 @@ public static class Safetensors
         return (tensors, metadata);
     }
 
-    /// <summary>Writes atomically: a temporary file in the same folder, then a rename, so a crash never leaves half a file.</summary>
+    /// <summary>Writes atomically through <see cref="AtomicFile"/>: a crash or a full disk never leaves half a file.</summary>
     public static void Write(string path, IEnumerable<NamedArray> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
@@ -100,10 +101,7 @@ public static class Safetensors
         }
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        AtomicFile.Write(path, file =>
         {
             Span<byte> eight = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(eight, padded);
@@ -111,9 +109,7 @@ public static class Safetensors
             file.Write(json);
             for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
             foreach (var t in list) Encode(file, t);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     static int ElementSize(string dtype, string name, string source) => dtype switch

@@ -9,6 +9,7 @@ using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Distillation.PreDfkd;
 
@@ -62,7 +63,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             metrics.TruncateAfter(start);
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
         }
-        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
+        else AtomicFile.Delete(_files.Metrics);
         var accuracies = metrics.ReadAll().Select(r => r["accuracy"].GetDouble()).ToList();
 
         Dictionary<string, object> row = new();
@@ -87,7 +88,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             ["epochs"] = options.Epochs,
         };
         foreach (var (key, value) in row) summary[key] = value;
-        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 
