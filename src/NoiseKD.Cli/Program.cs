@@ -10,12 +10,14 @@ namespace NoiseKD.Cli;
 /// <summary>
 /// `noisekd VERB [options]`. Errors a user can cause end in one sentence on stderr and exit code 2;
 /// the machine refusing a write (no space, permission, read-only, a path that is a file, a vanished
-/// folder) in one sentence and exit code 3; anything else is a bug and keeps its stack trace.
+/// folder) in one sentence and exit code 3; a run folder locked by another process in one sentence naming
+/// its pid and exit code 4; anything else is a bug and keeps its stack trace.
 /// </summary>
 public static class Program
 {
     public const int UserError = 2;
     public const int EnvironmentError = 3;
+    public const int RunFolderInUse = 4;
 
     /// <summary>Every verb, in the order `noisekd --help` lists them.</summary>
     static readonly Type[] Verbs =
@@ -44,6 +46,11 @@ public static class Program
         {
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
+        }
+        catch (RunLockedException e)
+        {
+            Console.Error.WriteLine($"noisekd: error: {e.Message}");
+            return RunFolderInUse;
         }
         catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
         {

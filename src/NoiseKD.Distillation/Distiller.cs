@@ -68,7 +68,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         Dataset? trainSet = null;
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
 
-        _files.Prepare(options.Resume);
+        using var runLock = _files.Prepare(options.Resume);
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;

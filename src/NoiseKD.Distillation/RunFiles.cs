@@ -10,11 +10,18 @@ public sealed record RunFiles(string OutDir)
     public string Metrics => Path.Combine(OutDir, "metrics.jsonl");
     public string Summary => Path.Combine(OutDir, "summary.json");
 
-    /// <summary>Creates the folder; refuses to overwrite an earlier run unless it is being resumed.</summary>
-    public void Prepare(bool resume)
+    /// <summary>
+    /// Creates and locks the folder (one run per folder; the caller disposes the lock when the run ends);
+    /// refuses to overwrite an earlier run unless it is being resumed.
+    /// </summary>
+    public RunLock Prepare(bool resume)
     {
-        AtomicFile.CreateDirectory(OutDir);
+        var runLock = RunLock.Acquire(OutDir);
         if (!resume && (File.Exists(Checkpoint) || File.Exists(Student)))
+        {
+            runLock.Dispose();
             throw new ArgumentException($"'{OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+        }
+        return runLock;
     }
 }

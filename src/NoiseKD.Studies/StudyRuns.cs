@@ -63,6 +63,8 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
         name = _aliases.GetValueOrDefault(name, name);
         if (!File.Exists(Path.Combine(RunDir(name), "summary.json")) && FinishedWithKey(key) is string same) _aliases[name] = name = same;
         string dir = RunDir(name), summaryPath = Path.Combine(dir, "summary.json"), keyPath = Path.Combine(dir, KeyFile);
+        // Held from the check to the key file: two processes sharing a study folder never run (or half-read) the same run.
+        using var runLock = RunLock.Acquire(dir);
         if (!File.Exists(summaryPath))
         {
             Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {description}");

@@ -56,7 +56,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         var spec = options.Spec with { InChannels = train.Channels, Classes = train.Classes, ImageSize = train.Height };
         var normalization = DatasetCatalog.NormalizationOf(options.Dataset);
 
-        AtomicFile.CreateDirectory(options.OutDir);
+        using var runLock = RunLock.Acquire(options.OutDir); // before the check below: two runs must not both pass it
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
 

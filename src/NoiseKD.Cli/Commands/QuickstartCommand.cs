@@ -37,6 +37,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         var device = OpenDevice();
         Devices.Default = device;
         var clock = Stopwatch.StartNew();
+        using var runLock = RunLock.Acquire(Out); // one quickstart per folder; its parts lock their own folders too
         string teacherDir = Path.Combine(Out, "teacher"), teacherModel = Path.Combine(teacherDir, "model.safetensors");
         if (File.Exists(teacherModel))
             Console.WriteLine($"reusing the teacher in {teacherModel}");

@@ -39,7 +39,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
     {
         options.Validate();
         var setup = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
-        _files.Prepare(options.Resume);
+        using var runLock = _files.Prepare(options.Resume);
         var teacher = setup.Teacher;
         teacher.Eval();
         foreach (var p in teacher.Parameters()) p.RequiresGrad = false;
