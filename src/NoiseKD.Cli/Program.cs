@@ -11,7 +11,7 @@ namespace NoiseKD.Cli;
 /// `noisekd VERB [options]`. Errors a user can cause end in one sentence on stderr and exit code 2;
 /// the machine refusing a write (no space, permission, read-only, a path that is a file, a vanished
 /// folder) in one sentence and exit code 3; a run folder locked by another process in one sentence naming
-/// its pid and exit code 4; anything else is a bug and keeps its stack trace.
+/// its pid and exit code 4; a run stopped by SIGINT/SIGTERM after its checkpoint with 130/143; anything else is a bug and keeps its stack trace.
 /// </summary>
 public static class Program
 {
@@ -38,9 +38,16 @@ public static class Program
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
+        // The long runs stop cleanly on SIGINT/SIGTERM (a checkpoint, then exit 130/143); the short verbs keep the default.
+        using var stop = command is TrainCommand or DistillCommand or QuickstartCommand or StudyCommand ? StopSignal.Install() : null;
         try
         {
             return command.Run();
+        }
+        catch (RunStoppedException e)
+        {
+            Console.Error.WriteLine($"noisekd: {e.Message}");
+            return e.ExitCode;
         }
         catch (Exception e) when (IsUserError(e))
         {

@@ -54,14 +54,16 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
 
         var metrics = new MetricsLog(_files.Metrics);
         int start = 0;
+        PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
         {
             (start, var meta, var arrays) = Checkpoint.Load(_files.Checkpoint, parts, options.Fingerprint());
+            partial = PartialEpoch.From(meta);
             m.Schedule?.Resume(m.StudentOptimizer.StepCount);
             m.Noise.Offset = ulong.Parse(meta["noise_position"], CultureInfo.InvariantCulture);
             m.Memory.LoadState(arrays, meta);
             metrics.TruncateAfter(start);
-            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
+            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
         else AtomicFile.Delete(_files.Metrics);
         var accuracies = metrics.ReadAll().Select(r => r["accuracy"].GetDouble()).ToList();
@@ -69,14 +71,21 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
-            var losses = RunEpoch(m, epoch);
+            var (losses, stopped) = RunEpoch(m, epoch, partial);
+            partial = null;
             var extra = new Dictionary<string, string> { ["noise_position"] = m.Noise.Offset.ToString(CultureInfo.InvariantCulture) };
             var arrays = m.Memory.SaveState(extra).ToList();
+            if (stopped is not null)
+            {
+                Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch - 1, options.Fingerprint(), stopped.ToMetadata(extra), arrays);
+                throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
+            }
             Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
             accuracies.Add(Evaluator.Evaluate(m.Student, setup.Test, setup.Normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy);
             row = EpochRow(epoch, accuracies, losses, m);
             metrics.Append(row);
             _progress.EpochDone(row);
+            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }
         m.Features.Dispose();
 
@@ -112,15 +121,19 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
                           new PenultimateFeatures(teacher), noise);
     }
 
-    EpochLosses RunEpoch(Models m, int epoch)
+    /// <summary>One epoch, or its rest after <paramref name="resumed"/>; stops after the current step on a signal and returns where.</summary>
+    (EpochLosses Losses, PartialEpoch? Stopped) RunEpoch(Models m, int epoch, PartialEpoch? resumed)
     {
         m.Student.Train();
         m.Generator.Train();
         _progress.EpochStarted(epoch, options.Epochs, options.StepsPerEpoch);
         var clock = Stopwatch.StartNew();
-        double student = 0, generator = 0, gap = 0, memory = 0;
-        int memorySteps = 0;
-        for (int step = 1; step <= options.StepsPerEpoch; step++)
+        if (resumed is not null && (resumed.Sums.Length != 6 || resumed.Steps < 0 || resumed.Steps >= options.StepsPerEpoch))
+            throw new InvalidDataException($"checkpoint '{_files.Checkpoint}' holds a partial epoch that does not fit this run");
+        double[] r = resumed?.Sums ?? new double[6];
+        double student = r[0], generator = r[1], gap = r[2], memory = r[3], secondsBefore = r[5];
+        int memorySteps = (int)r[4];
+        for (int step = (resumed?.Steps ?? 0) + 1; step <= options.StepsPerEpoch; step++)
         {
             using var scope = new TensorScope();
             var (g, d) = GeneratorStep(m, epoch, step);
@@ -139,9 +152,11 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
                 memorySteps++;
             }
             _progress.BatchDone(step, student / step, double.NaN, step * options.KdIterations * options.Novel / clock.Elapsed.TotalSeconds);
+            if (StopSignal.Requested && step < options.StepsPerEpoch)
+                return (null!, new PartialEpoch(step, [student, generator, gap, memory, memorySteps, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
         int n = options.StepsPerEpoch;
-        return new EpochLosses(student / n, generator / n, gap / n, memorySteps > 0 ? memory / memorySteps : null, clock.Elapsed.TotalSeconds);
+        return (new EpochLosses(student / n, generator / n, gap / n, memorySteps > 0 ? memory / memorySteps : null, secondsBefore + clock.Elapsed.TotalSeconds), null);
     }
 
     /// <summary>One generator update on a fresh batch: DAFL's terms minus the teacher-student disagreement.</summary>
