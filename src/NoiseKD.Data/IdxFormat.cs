@@ -31,6 +31,8 @@ public static class IdxFormat
         {
             shape[i] = BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(4 + 4 * i));
             if (shape[i] < 0) throw new DataFormatException($"'{path}': negative IDX dimension");
+            if (shape[i] > 0 && count > (raw.Length - 4 - 4 * rank) / shape[i]) // checked before it can overflow
+                throw new DataFormatException($"'{path}': IDX header promises more data than the file's {raw.Length} bytes (truncated or corrupt)");
             count *= shape[i];
         }
         int offset = 4 + 4 * rank;

@@ -36,6 +36,11 @@ public static class NetpbmFormat
         int width = Number(bytes, ref pos, source), height = Number(bytes, ref pos, source), maxval = Number(bytes, ref pos, source);
         if (width <= 0 || height <= 0 || maxval <= 0 || maxval > 65535)
             throw new DataFormatException($"'{source}': bad netpbm header ({width}x{height}, maxval {maxval})");
+        // Checked before allocating: each value needs at least one byte of the file (two for 16-bit binary).
+        // (in double: three int factors can overflow a long; the bound keeps the product below the file's length, so int is exact after it)
+        int width1 = maxval < 256 ? 1 : 2;
+        if ((double)channels * width * height > (magic is "P2" or "P3" ? 1 : width1) * (double)(bytes.Length - pos))
+            throw new DataFormatException($"'{source}': a {width}x{height} image needs more data than the file's {bytes.Length} bytes (truncated?)");
         int count = channels * width * height;
         var interleaved = new float[count];
         if (magic is "P2" or "P3")
@@ -43,8 +48,7 @@ public static class NetpbmFormat
         else
         {
             pos++; // exactly one whitespace byte after maxval
-            int width1 = maxval < 256 ? 1 : 2;
-            if (bytes.Length - pos < count * width1)
+            if (bytes.Length - pos < (long)count * width1)
                 throw new DataFormatException($"'{source}': image data is truncated ({bytes.Length - pos} of {count * width1} bytes)");
             for (int i = 0; i < count; i++)
                 interleaved[i] = (width1 == 1 ? bytes[pos + i] : bytes[pos + 2 * i] << 8 | bytes[pos + 2 * i + 1]) / (float)maxval;

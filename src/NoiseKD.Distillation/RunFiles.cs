@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NoiseKD.IO;
 
 namespace NoiseKD.Distillation;
@@ -9,6 +10,17 @@ public sealed record RunFiles(string OutDir)
     public string Student => Path.Combine(OutDir, "student.safetensors");
     public string Metrics => Path.Combine(OutDir, "metrics.jsonl");
     public string Summary => Path.Combine(OutDir, "summary.json");
+
+    /// <summary>A finished run's summary.json as a JSON object; anything else is a format error naming the file.</summary>
+    public static Dictionary<string, JsonElement> ReadSummary(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))
+                   ?? throw new InvalidDataException($"'{path}' is not a run summary (a JSON object)");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"'{path}' is not a run summary (a JSON object): {Printable.OneLine(e.Message)}"); }
+    }
 
     /// <summary>
     /// Creates and locks the folder (one run per folder; the caller disposes the lock when the run ends);

@@ -74,7 +74,7 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
         }
         else if (!_ran.Contains(name)) _reused.Add(name);
         if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, key);
-        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!;
+        return RunFiles.ReadSummary(summaryPath);
     }
 
     const string KeyFile = "study-key.txt";
@@ -106,5 +106,8 @@ public sealed class StudyRuns(string outDir, string? dataRoot, IProgress progres
         summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
 
     public static int[] Ints(IReadOnlyDictionary<string, JsonElement> summary, string key) =>
-        summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [];
+        summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) ? i
+                                             : throw new InvalidDataException($"run summary entry '{key}' holds a non-integer")).ToArray()
+            : [];
 }

@@ -57,7 +57,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             if (File.Exists(summaryPath))
             {
                 Console.WriteLine($"reusing {summaryPath}");
-                results[name] = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!
+                results[name] = RunFiles.ReadSummary(summaryPath)
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
                 continue;
             }

@@ -66,7 +66,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
         else AtomicFile.Delete(_files.Metrics);
-        var accuracies = metrics.ReadAll().Select(r => r["accuracy"].GetDouble()).ToList();
+        var accuracies = metrics.Column("accuracy").ToList();
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
