@@ -126,11 +126,12 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
                 Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata(position));
                 throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
             }
-            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(), position);
             row = new Dictionary<string, object> { ["epoch"] = epoch, ["kd_loss"] = loss, ["lr"] = optimizer.LearningRate, ["seconds"] = seconds,
                                                    ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
             foreach (var (key, value) in EvaluateStudent(student, test, Train, normalization)) row[key] = value;
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
+            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(), position);
             _progress.EpochDone(row);
             if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }

@@ -92,17 +92,20 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                 throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, stopped.Steps);
             }
             last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
-            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
             var row = new Dictionary<string, object>
             {
                 ["epoch"] = epoch, ["train_loss"] = trainLoss, ["train_accuracy"] = trainAccuracy,
                 ["test_loss"] = last.Loss, ["test_accuracy"] = last.Accuracy, ["lr"] = optimizer.LearningRate,
                 ["seconds"] = seconds, ["images_per_s"] = loader.BatchesPerEpoch * options.BatchSize / seconds,
             };
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
+            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
             _progress.EpochDone(row);
             if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
         }
+        // Resumed after the last epoch's checkpoint (killed while writing the model file): the same evaluation the finished epoch made.
+        if (start == options.Epochs) last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
         ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = options.Dataset, ["test_accuracy"] = last.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         return last;

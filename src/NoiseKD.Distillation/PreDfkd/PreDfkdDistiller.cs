@@ -80,10 +80,11 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
                 Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch - 1, options.Fingerprint(), stopped.ToMetadata(extra), arrays);
                 throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
             }
-            Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
             accuracies.Add(Evaluator.Evaluate(m.Student, setup.Test, setup.Normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy);
             row = EpochRow(epoch, accuracies, losses, m);
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
+            Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
             _progress.EpochDone(row);
             if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }
