@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace NoiseKD.Tests.Reliability;
@@ -38,9 +39,11 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Sends a POSIX signal (kill(2)), e.g. 2 = SIGINT, 9 = SIGKILL, 15 = SIGTERM.</summary>
     public void Signal(int signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()])!;
-        kill.WaitForExit();
+        if (kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
 
     /// <summary>Polls <paramref name="condition"/> until it holds; false after <paramref name="timeout"/> or if the process ended first.</summary>
     public bool WaitUntil(Func<bool> condition, TimeSpan timeout)

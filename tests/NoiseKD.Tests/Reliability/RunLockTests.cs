@@ -21,8 +21,8 @@ public class RunLockTests
         string run = dir.File("run");
         using (var first = new ChildProcess(Train(dir.Path, run, 10_000)))
         {
-            // The first process holds the lock once its pid is in the file and it has logged an epoch.
-            Assert.True(first.WaitUntil(() => File.Exists(Path.Combine(run, "metrics.jsonl")), Minute), first.Error);
+            // The first process holds the lock once its pid is in the file and it has checkpointed an epoch.
+            Assert.True(first.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), first.Error);
             Assert.Equal(first.Id, RunLock.HolderOf(run));
 
             using var second = new ChildProcess(Train(dir.Path, run, 10_000, resume: true));

@@ -86,8 +86,8 @@ public class SignalTests
         AssertSameMetrics(dir.File("whole/metrics.jsonl"), dir.File("stopped/metrics.jsonl"));
     }
 
-    static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false) =>
-        ["train", "--model", "resnet18", "--width", "0.0625", "--epochs", epochs.ToString(), "--batch-size", "32", "--schedule", "none",
+    static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false, string width = "0.0625", string batch = "32") =>
+        ["train", "--model", "resnet18", "--width", width, "--epochs", epochs.ToString(), "--batch-size", batch, "--schedule", "none",
          "--lr", "0.05", "--data-root", dataRoot, "--out", outDir, .. resume ? new[] { "--resume" } : []];
 
     [Fact]
@@ -98,7 +98,7 @@ public class SignalTests
         string run = dir.File("run");
         using (var child = new ChildProcess(Train(dir.Path, run, 1000)))
         {
-            Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "metrics.jsonl")), Minute), child.Error);
+            Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
             child.Signal(2);
             int code = child.WaitForExit(Minute);
             Assert.True(code == 130, $"exit {code}: {child.Error}");
@@ -119,9 +119,12 @@ public class SignalTests
         using var dir = new TempDir();
         SyntheticFashionMnist.Write(dir.Path, 1024, 50);
         string run = dir.File("run");
-        using var child = new ChildProcess(Train(dir.Path, run, 1000));
-        Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "metrics.jsonl")), Minute), child.Error);
+        // Steps long enough (hundreds of ms) that the second signal lands while the first one's step is still running.
+        using var child = new ChildProcess(Train(dir.Path, run, 1000, width: "0.25", batch: "128"));
+        Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
         child.Signal(15);
+        // Two signals sent back to back would merge into one pending signal: the second goes once the first was seen.
+        Assert.True(child.WaitUntil(() => child.Error.Contains("SIGTERM received"), Minute), child.Error);
         child.Signal(15);
         int code = child.WaitForExit(Minute);
         Assert.True(code == 143, $"exit {code}: {child.Error}");
