@@ -10,8 +10,7 @@ public class RunLockTests
     static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
     static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false) =>
-        ["train", "--model", "mlp", "--width", "0.25", "--epochs", epochs.ToString(), "--batch-size", "32", "--schedule", "none", "--augment", "none",
-         "--lr", "0.05", "--data-root", dataRoot, "--out", outDir, .. resume ? new[] { "--resume" } : []];
+        TrainArgs.For(dataRoot, outDir, epochs, resume, model: "mlp", width: "0.25");
 
     [Fact]
     public void ASecondProcessIsRefusedWithTheHoldersPidAndKill9LeavesNoStaleLock()

@@ -87,8 +87,7 @@ public class SignalTests
     }
 
     static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false, string width = "0.0625", string batch = "32") =>
-        ["train", "--model", "resnet18", "--width", width, "--epochs", epochs.ToString(), "--batch-size", batch, "--schedule", "none",
-         "--lr", "0.05", "--data-root", dataRoot, "--out", outDir, .. resume ? new[] { "--resume" } : []];
+        TrainArgs.For(dataRoot, outDir, epochs, resume, width: width, batch: batch);
 
     [Fact]
     public void SigintWritesACheckpointSaysHowToResumeAndExits130()

@@ -13,9 +13,7 @@ namespace NoiseKD.Tests.Reliability;
 [Collection(nameof(ConsoleCollection))]
 public class StorageFaultTests
 {
-    static string[] Train(string dataRoot, string outDir, int epochs) =>
-        ["train", "--model", "resnet18", "--width", "0.0625", "--epochs", epochs.ToString(), "--batch-size", "32", "--schedule", "none",
-         "--lr", "0.05", "--data-root", dataRoot, "--out", outDir];
+    static string[] Train(string dataRoot, string outDir, int epochs) => TrainArgs.For(dataRoot, outDir, epochs);
 
     static void AssertEnvironmentError(int code, string error, params string[] expected)
     {
