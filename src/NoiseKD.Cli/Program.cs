@@ -1,6 +1,7 @@
 using CommandLine;
 using NoiseKD.Cli.Commands;
 using NoiseKD.Data;
+using NoiseKD.IO;
 using NoiseKD.Serialization;
 using NoiseKD.Training;
 
@@ -8,11 +9,15 @@ namespace NoiseKD.Cli;
 
 /// <summary>
 /// `noisekd VERB [options]`. Errors a user can cause end in one sentence on stderr and exit code 2;
-/// anything else is a bug and keeps its stack trace.
+/// the machine refusing a write (no space, permission, read-only, a path that is a file, a vanished
+/// folder) in one sentence and exit code 3; a run folder locked by another process in one sentence naming
+/// its pid and exit code 4; a run stopped by SIGINT/SIGTERM after its checkpoint with 130/143; anything else is a bug and keeps its stack trace.
 /// </summary>
 public static class Program
 {
     public const int UserError = 2;
+    public const int EnvironmentError = 3;
+    public const int RunFolderInUse = 4;
 
     /// <summary>Every verb, in the order `noisekd --help` lists them.</summary>
     static readonly Type[] Verbs =
@@ -36,20 +41,40 @@ public static class Program
         // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
         var autoFetch = DatasetCatalog.AutoFetchLog;
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = line => Console.Error.WriteLine(line);
+        // The long runs stop cleanly on SIGINT/SIGTERM (a checkpoint, then exit 130/143); the short verbs keep the default.
+        using var stop = command is TrainCommand or DistillCommand or QuickstartCommand or StudyCommand ? StopSignal.Install() : null;
         try
         {
             return command.Run();
+        }
+        catch (RunStoppedException e)
+        {
+            Console.Error.WriteLine($"noisekd: {e.Message}");
+            return e.ExitCode;
         }
         catch (Exception e) when (IsUserError(e))
         {
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
         }
+        catch (RunLockedException e)
+        {
+            Console.Error.WriteLine($"noisekd: error: {e.Message}");
+            return RunFolderInUse;
+        }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+        {
+            // Any I/O failure not already named by AtomicFile (a folder vanishing under a study, say) is still the machine's, not a bug.
+            Console.Error.WriteLine($"noisekd: error: {OneSentence(e)}");
+            return EnvironmentError;
+        }
         finally
         {
             DatasetCatalog.AutoFetchLog = autoFetch; // in-process callers (the tests) keep their own setting
         }
     }
+
+    static string OneSentence(Exception e) => e is StorageException ? e.Message : StorageException.Cause(e);
 
     static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafetensorsException
         or NonFiniteLossException or DatasetFetchException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;

@@ -1,3 +1,5 @@
+using NoiseKD.IO;
+
 namespace NoiseKD.Data;
 
 /// <summary>
@@ -38,12 +40,13 @@ public static class CifarFormat
     public static void Write(string path, Dataset data, bool cifar100)
     {
         if (data.Channels != 3 || data.Height != Side || data.Width != Side) throw new ArgumentException("CIFAR records hold 3x32x32 images");
-        using var file = File.Create(path);
+        var file = new MemoryStream();
         for (int i = 0; i < data.Count; i++)
         {
             if (cifar100) file.WriteByte(0);
             file.WriteByte((byte)data.Labels[i]);
             file.Write(data.Image(i));
         }
+        AtomicFile.WriteAllBytes(path, file.ToArray());
     }
 }

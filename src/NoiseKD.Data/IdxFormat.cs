@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using NoiseKD.IO;
 
 namespace NoiseKD.Data;
 
@@ -30,6 +31,8 @@ public static class IdxFormat
         {
             shape[i] = BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(4 + 4 * i));
             if (shape[i] < 0) throw new DataFormatException($"'{path}': negative IDX dimension");
+            if (shape[i] > 0 && count > (raw.Length - 4 - 4 * rank) / shape[i]) // checked before it can overflow
+                throw new DataFormatException($"'{path}': IDX header promises more data than the file's {raw.Length} bytes (truncated or corrupt)");
             count *= shape[i];
         }
         int offset = 4 + 4 * rank;
@@ -53,8 +56,14 @@ public static class IdxFormat
     /// <summary>Writes an IDX file of unsigned bytes (gzipped when the name ends in .gz); used by tests and tools.</summary>
     public static void Write(string path, ReadOnlySpan<byte> data, params int[] shape)
     {
-        using var file = File.Create(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file;
+        var file = new MemoryStream();
+        using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file)
+            WriteTo(stream, data, shape);
+        AtomicFile.WriteAllBytes(path, file.ToArray());
+    }
+
+    static void WriteTo(Stream stream, ReadOnlySpan<byte> data, int[] shape)
+    {
         Span<byte> header = stackalloc byte[4];
         header[0] = 0; header[1] = 0; header[2] = 0x08; header[3] = (byte)shape.Length;
         stream.Write(header);

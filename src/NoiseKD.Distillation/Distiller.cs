@@ -9,6 +9,7 @@ using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Distillation;
 
@@ -67,7 +68,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         Dataset? trainSet = null;
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
 
-        _files.Prepare(options.Resume);
+        using var runLock = _files.Prepare(options.Resume);
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
@@ -103,30 +104,40 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 
         int start = 0;
+        PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
         {
             (start, var meta) = Checkpoint.Load(_files.Checkpoint, student, optimizer, options.Fingerprint());
+            partial = PartialEpoch.From(meta);
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
             metrics.TruncateAfter(start);
             if (plateau is not null) ReplayPlateau(plateau, optimizer, metrics);
-            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
+            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
-        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
+        else AtomicFile.Delete(_files.Metrics);
         if (balance is not null && start == 0) metrics.Append(balance.ToMetrics());
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
-            var (loss, seconds) = DistillEpoch(teacher, student, optimizer, schedule, transfer, epoch);
-            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(),
-                            new Dictionary<string, string> { ["transfer_position"] = transfer.Position.ToString(CultureInfo.InvariantCulture) });
+            var (loss, seconds, stopped) = DistillEpoch(teacher, student, optimizer, schedule, transfer, epoch, partial);
+            partial = null;
+            var position = new Dictionary<string, string> { ["transfer_position"] = transfer.Position.ToString(CultureInfo.InvariantCulture) };
+            if (stopped is not null)
+            {
+                Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata(position));
+                throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
+            }
             row = new Dictionary<string, object> { ["epoch"] = epoch, ["kd_loss"] = loss, ["lr"] = optimizer.LearningRate, ["seconds"] = seconds,
                                                    ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
             foreach (var (key, value) in EvaluateStudent(student, test, Train, normalization)) row[key] = value;
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
             plateau?.Step((double)row["test_loss_cs"]);
+            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(), position);
             _progress.EpochDone(row);
+            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }
 
         if (start == options.Epochs && start > 0) row = FinishedRunRow(student, test, Train, normalization, metrics, start);
@@ -141,7 +152,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         foreach (var (key, value) in row) summary[key] = value;
         if (balance is not null)
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
-        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 
@@ -160,13 +171,17 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         return row;
     }
 
-    (double Loss, double Seconds) DistillEpoch(Module teacher, Module student, Optimizer optimizer, LrSchedule? schedule, TransferSet transfer, int epoch)
+    /// <summary>One epoch, or its rest after <paramref name="resumed"/> (the transfer set's position was restored with the checkpoint); stops after the current step on a signal.</summary>
+    (double Loss, double Seconds, PartialEpoch? Stopped) DistillEpoch(Module teacher, Module student, Optimizer optimizer, LrSchedule? schedule,
+                                                                      TransferSet transfer, int epoch, PartialEpoch? resumed)
     {
         student.Train();
         _progress.EpochStarted(epoch, options.Epochs, options.StepsPerEpoch);
         var clock = Stopwatch.StartNew();
-        double lossSum = 0;
-        for (int step = 1; step <= options.StepsPerEpoch; step++)
+        if (resumed is not null && (resumed.Sums.Length != 2 || resumed.Steps < 0 || resumed.Steps >= options.StepsPerEpoch))
+            throw new InvalidDataException($"checkpoint '{_files.Checkpoint}' holds a partial epoch that does not fit this run");
+        double lossSum = resumed?.Sums[0] ?? 0, secondsBefore = resumed?.Sums[1] ?? 0;
+        for (int step = (resumed?.Steps ?? 0) + 1; step <= options.StepsPerEpoch; step++)
         {
             using var scope = new TensorScope();
             var x = transfer.Next(options.BatchSize);
@@ -177,8 +192,10 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             var loss = options.LossOrDefault.Loss(student.Forward(x), target);
             lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"distillation loss at epoch {epoch}, step {step}");
             _progress.BatchDone(step, lossSum / step, double.NaN, step * options.BatchSize / clock.Elapsed.TotalSeconds);
+            if (StopSignal.Requested && step < options.StepsPerEpoch)
+                return (double.NaN, double.NaN, new PartialEpoch(step, [lossSum, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
-        return (lossSum / options.StepsPerEpoch, clock.Elapsed.TotalSeconds);
+        return (lossSum / options.StepsPerEpoch, secondsBefore + clock.Elapsed.TotalSeconds, null);
     }
 
     /// <summary>

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using NoiseKD.IO;
+
 namespace NoiseKD.Distillation;
 
 /// <summary>What a distillation run writes under its --out folder.</summary>
@@ -8,11 +11,29 @@ public sealed record RunFiles(string OutDir)
     public string Metrics => Path.Combine(OutDir, "metrics.jsonl");
     public string Summary => Path.Combine(OutDir, "summary.json");
 
-    /// <summary>Creates the folder; refuses to overwrite an earlier run unless it is being resumed.</summary>
-    public void Prepare(bool resume)
+    /// <summary>A finished run's summary.json as a JSON object; anything else is a format error naming the file.</summary>
+    public static Dictionary<string, JsonElement> ReadSummary(string path)
     {
-        Directory.CreateDirectory(OutDir);
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))
+                   ?? throw new InvalidDataException($"'{path}' is not a run summary (a JSON object)");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"'{path}' is not a run summary (a JSON object): {Printable.OneLine(e.Message)}"); }
+    }
+
+    /// <summary>
+    /// Creates and locks the folder (one run per folder; the caller disposes the lock when the run ends);
+    /// refuses to overwrite an earlier run unless it is being resumed.
+    /// </summary>
+    public RunLock Prepare(bool resume)
+    {
+        var runLock = RunLock.Acquire(OutDir);
         if (!resume && (File.Exists(Checkpoint) || File.Exists(Student)))
+        {
+            runLock.Dispose();
             throw new ArgumentException($"'{OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+        }
+        return runLock;
     }
 }

@@ -35,7 +35,9 @@ public sealed record ModelFile(ModelSpec Spec, float[] NormMean, float[] NormStd
     {
         var (arrays, meta) = Safetensors.Read(path);
         var file = Describe(meta, path);
-        var model = file.Spec.Create();
+        Module model;
+        try { model = file.Spec.Create(); }
+        catch (ArgumentException e) { throw new SafetensorsException($"'{path}' describes a model that cannot be built: {e.Message}"); }
         try { StateDictIo.Load(model, arrays); }
         catch (InvalidDataException e) { throw new SafetensorsException($"'{path}' does not fit {file.Spec.Arch}: {e.Message}"); }
         return (model, file);
@@ -51,10 +53,17 @@ public sealed record ModelFile(ModelSpec Spec, float[] NormMean, float[] NormStd
             var inv = CultureInfo.InvariantCulture;
             var spec = new ModelSpec(Get("arch"), float.Parse(Get("width"), inv), int.Parse(Get("in_channels"), inv),
                                      int.Parse(Get("classes"), inv), int.Parse(Get("image_size"), inv));
+            // Bounds far beyond any model here, so a corrupt header cannot make us build a network that fills the memory.
+            if (!(spec.Width > 0 && spec.Width <= 64) || spec.InChannels is < 1 or > 1024 || spec.Classes is < 2 or > 1_000_000 || spec.ImageSize is < 1 or > 4096)
+                throw new SafetensorsException($"'{path}' describes an implausible model (width {spec.Width}, {spec.InChannels} input channels, " +
+                                               $"{spec.Classes} classes, image size {spec.ImageSize})");
             float[] Floats(string key) => Get(key).Split(',').Select(s => float.Parse(s, inv)).ToArray();
-            return new ModelFile(spec, Floats("norm_mean"), Floats("norm_std"), meta);
+            var (mean, std) = (Floats("norm_mean"), Floats("norm_std"));
+            if (mean.Length != spec.InChannels || std.Length != spec.InChannels || std.Any(s => !(s > 0)) || mean.Any(m => !float.IsFinite(m)))
+                throw new SafetensorsException($"'{path}' has normalization for {mean.Length}/{std.Length} channels (standard deviations positive) but {spec.InChannels} input channels");
+            return new ModelFile(spec, mean, std, meta);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new SafetensorsException($"'{path}' has malformed model metadata: {e.Message}");
         }

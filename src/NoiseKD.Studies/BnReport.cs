@@ -7,6 +7,7 @@ using NoiseKD.Models;
 using NoiseKD.Nn;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Studies;
 
@@ -47,7 +48,7 @@ public static class BnReport
         };
         var layers = runs[0].Result.Layers;
 
-        Directory.CreateDirectory(o.OutDir);
+        AtomicFile.CreateDirectory(o.OutDir);
         var csv = new StringBuilder("layer,index,condition,channels,input_shift_from_running,normalized_shift_from_standard,input_mean_abs,input_var_mean\n");
         var shiftSeries = new List<SvgChart.Series>();
         var normSeries = new List<SvgChart.Series>();
@@ -68,7 +69,7 @@ public static class BnReport
             shiftSeries.Add(new SvgChart.Series(label, shift.Select(p => (p.Item1, Math.Log10(p.Item2 + 1e-6))).ToList()));
             normSeries.Add(new SvgChart.Series(label, normal.Select(p => (p.Item1, Math.Log10(p.Item2 + 1e-6))).ToList()));
         }
-        File.WriteAllText(Path.Combine(o.OutDir, "bn_layers.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(o.OutDir, "bn_layers.csv"), csv.ToString());
 
         var report = new StudyReport(o.OutDir, $"BatchNorm report: {file.Spec.Arch} x{file.Spec.Width}");
         report.Paragraph($"Model {o.ModelPath}; real data: {data.Count} {o.Dataset} test images; transfer set: {o.Transfer} ({batches} batches of {o.BatchSize}). " +

@@ -153,7 +153,9 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
             _ran++;
         }
         else _reused++;
-        var rows = new MetricsLog(Path.Combine(dir, "metrics.jsonl")).ReadAll();
-        return new RunResult(rows.Select(r => r["accuracy"].GetDouble()).ToArray(), rows[^1]["replay_bytes"].GetDouble());
+        var log = new MetricsLog(Path.Combine(dir, "metrics.jsonl"));
+        double[] replayBytes = log.Column("replay_bytes");
+        if (replayBytes.Length == 0) throw new InvalidDataException($"'{log.Path}' has no rows");
+        return new RunResult(log.Column("accuracy"), replayBytes[^1]);
     }
 }

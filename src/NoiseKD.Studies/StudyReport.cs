@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using NoiseKD.IO;
 
 namespace NoiseKD.Studies;
 
@@ -31,16 +32,14 @@ public sealed class StudyReport(string outDir, string title)
 
     public void Figure(string fileName, string svg, string caption)
     {
-        Directory.CreateDirectory(OutDir);
-        File.WriteAllText(Path.Combine(OutDir, fileName), svg);
+        AtomicFile.WriteAllText(Path.Combine(OutDir, fileName), svg);
         _markdown.AppendLine($"![{caption}]({fileName})").AppendLine().AppendLine($"*{caption}*").AppendLine();
     }
 
     public void Write()
     {
-        Directory.CreateDirectory(OutDir);
-        File.WriteAllText(Path.Combine(OutDir, "REPORT.md"), _markdown.ToString());
-        File.WriteAllLines(Path.Combine(OutDir, "results.csv"), _csv);
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "REPORT.md"), _markdown.ToString());
+        AtomicFile.WriteAllLines(Path.Combine(OutDir, "results.csv"), _csv);
     }
 
     /// <summary>

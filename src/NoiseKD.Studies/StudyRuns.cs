@@ -5,6 +5,7 @@ using NoiseKD.Data;
 using NoiseKD.Distillation;
 using NoiseKD.Models;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Studies;
 
@@ -65,6 +66,8 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         name = _aliases.GetValueOrDefault(name, name);
         if (!File.Exists(Path.Combine(RunDir(name), "summary.json")) && FinishedWithKey(key) is string same) _aliases[name] = name = same;
         string dir = RunDir(name), summaryPath = Path.Combine(dir, "summary.json"), keyPath = Path.Combine(dir, KeyFile);
+        // Held from the check to the key file: two processes sharing a study folder never run (or half-read) the same run.
+        using var runLock = RunLock.Acquire(dir);
         if (!File.Exists(summaryPath))
         {
             Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {description}");
@@ -73,8 +76,8 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
             _ran.Add(name);
         }
         else if (!_ran.Contains(name)) _reused.Add(name);
-        if (!File.Exists(keyPath)) File.WriteAllText(keyPath, key);
-        return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!;
+        if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, key);
+        return RunFiles.ReadSummary(summaryPath);
     }
 
     const string KeyFile = "study-key.txt";
@@ -106,5 +109,8 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
 
     public static int[] Ints(IReadOnlyDictionary<string, JsonElement> summary, string key) =>
-        summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [];
+        summary.TryGetValue(key, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) ? i
+                                             : throw new InvalidDataException($"run summary entry '{key}' holds a non-integer")).ToArray()
+            : [];
 }

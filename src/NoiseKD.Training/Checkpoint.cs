@@ -80,14 +80,17 @@ public static class Checkpoint
                 StateDictIo.Load(part.Model, arrays, part.ModelPrefix);
                 var optim = arrays.Where(a => a.Name.StartsWith(part.OptimizerPrefix, StringComparison.Ordinal))
                                   .ToDictionary(a => a.Name[part.OptimizerPrefix.Length..], a => a.Data);
-                if (!meta.TryGetValue(part.StepsKey, out var steps)) throw new InvalidDataException($"no '{part.StepsKey}' entry");
-                part.Optimizer.LoadState(optim, int.Parse(steps, CultureInfo.InvariantCulture));
+                if (!meta.TryGetValue(part.StepsKey, out var text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int steps))
+                    throw new InvalidDataException($"no valid '{part.StepsKey}' entry");
+                part.Optimizer.LoadState(optim, steps);
             }
         }
         catch (InvalidDataException e)
         {
             throw new SafetensorsException($"checkpoint '{path}' does not fit this model: {e.Message}");
         }
-        return (int.Parse(meta["epochs_done"], CultureInfo.InvariantCulture), meta, arrays);
+        if (!int.TryParse(meta.GetValueOrDefault("epochs_done"), NumberStyles.None, CultureInfo.InvariantCulture, out int epochs))
+            throw new SafetensorsException($"checkpoint '{path}' has no valid 'epochs_done' entry");
+        return (epochs, meta, arrays);
     }
 }

@@ -7,6 +7,7 @@ using NoiseKD.Models;
 using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
+using NoiseKD.IO;
 
 namespace NoiseKD.Training;
 
@@ -55,7 +56,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         var spec = options.Spec with { InChannels = train.Channels, Classes = train.Classes, ImageSize = train.Height };
         var normalization = DatasetCatalog.NormalizationOf(options.Dataset);
 
-        Directory.CreateDirectory(options.OutDir);
+        using var runLock = RunLock.Acquire(options.OutDir); // before the check below: two runs must not both pass it
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
 
@@ -69,45 +70,63 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         var metrics = new MetricsLog(MetricsPath);
 
         int start = 0;
+        PartialEpoch? partial = null;
         if (options.Resume && File.Exists(CheckpointPath))
         {
-            (start, _) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
+            (start, var meta) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
+            partial = PartialEpoch.From(meta);
             schedule?.Resume(optimizer.StepCount);
             metrics.TruncateAfter(start);
-            _progress.Message($"resumed from {CheckpointPath} after epoch {start}");
+            _progress.Message($"resumed from {CheckpointPath} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else AtomicFile.Delete(MetricsPath);
 
         EvalResult last = new(double.NaN, double.NaN, 0);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
-            var (trainLoss, trainAccuracy, seconds) = TrainEpoch(model, optimizer, schedule, loader, epoch);
+            var (trainLoss, trainAccuracy, seconds, stopped) = TrainEpoch(model, optimizer, schedule, loader, epoch, partial);
+            partial = null;
+            if (stopped is not null)
+            {
+                Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata());
+                throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, stopped.Steps);
+            }
             last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
-            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
             var row = new Dictionary<string, object>
             {
                 ["epoch"] = epoch, ["train_loss"] = trainLoss, ["train_accuracy"] = trainAccuracy,
                 ["test_loss"] = last.Loss, ["test_accuracy"] = last.Accuracy, ["lr"] = optimizer.LearningRate,
                 ["seconds"] = seconds, ["images_per_s"] = loader.BatchesPerEpoch * options.BatchSize / seconds,
             };
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
+            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
             _progress.EpochDone(row);
+            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
         }
+        // Resumed after the last epoch's checkpoint (killed while writing the model file): the same evaluation the finished epoch made.
+        if (start == options.Epochs) last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
         ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = options.Dataset, ["test_accuracy"] = last.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         return last;
     }
 
-    (double Loss, double Accuracy, double Seconds) TrainEpoch(Module model, Optimizer optimizer, LrSchedule? schedule, DataLoader loader, int epoch)
+    /// <summary>One epoch, or its rest after <paramref name="resumed"/>; stops after the current step on a signal and returns where.</summary>
+    (double Loss, double Accuracy, double Seconds, PartialEpoch? Stopped) TrainEpoch(Module model, Optimizer optimizer, LrSchedule? schedule,
+                                                                                     DataLoader loader, int epoch, PartialEpoch? resumed)
     {
         model.Train();
         _progress.EpochStarted(epoch, options.Epochs, loader.BatchesPerEpoch);
         var clock = Stopwatch.StartNew();
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        int b = 0;
+        if (resumed is not null && (resumed.Sums.Length != 4 || resumed.Steps < 0 || resumed.Steps >= loader.BatchesPerEpoch))
+            throw new InvalidDataException($"checkpoint '{CheckpointPath}' holds a partial epoch that does not fit this run");
+        double lossSum = resumed?.Sums[0] ?? 0, secondsBefore = resumed?.Sums[3] ?? 0;
+        long correct = (long)(resumed?.Sums[1] ?? 0), seen = (long)(resumed?.Sums[2] ?? 0);
+        int b = 0, skip = resumed?.Steps ?? 0;
         foreach (var batch in loader.Epoch(epoch))
         {
+            // Batches done before the stop are drawn and dropped, so the shuffle and the augmentation continue where they were.
+            if (b < skip) { b++; continue; }
             using var scope = new TensorScope();
             var x = Tensor.FromArray(batch.ImageData, batch.Shape, device);
             var logits = model.Forward(x);
@@ -116,7 +135,9 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             correct += Evaluator.CountCorrect(logits.ToArray(), batch.LabelData, logits.Shape[1]);
             seen += batch.Count;
             _progress.BatchDone(++b, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+            if (StopSignal.Requested && b < loader.BatchesPerEpoch)
+                return (double.NaN, double.NaN, double.NaN, new PartialEpoch(b, [lossSum, correct, seen, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
-        return (lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds);
+        return (lossSum / seen, (double)correct / seen, secondsBefore + clock.Elapsed.TotalSeconds, null);
     }
 }

@@ -20,16 +20,18 @@ internal static class KernelCache
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically; false (and nothing written) when the folder is not writable.</summary>
     public static bool TryWrite(string path, byte[] bytes)
     {
+        // NoiseKD.IO.AtomicFile lives above this assembly; a cache write may fail quietly, but leaves no temporary file.
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            string temporary = $"{path}.{Environment.ProcessId}.tmp";
             File.WriteAllBytes(temporary, bytes);
             File.Move(temporary, path, overwrite: true); // a concurrent reader sees the old file or the whole new one
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            try { File.Delete(temporary); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
             return false;
         }
     }

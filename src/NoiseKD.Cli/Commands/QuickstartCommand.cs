@@ -7,6 +7,7 @@ using NoiseKD.Models;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
 using Spectre.Console;
+using NoiseKD.IO;
 
 namespace NoiseKD.Cli.Commands;
 
@@ -43,6 +44,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         var device = OpenDevice();
         Devices.Default = device;
         var clock = Stopwatch.StartNew();
+        using var runLock = RunLock.Acquire(Out); // one quickstart per folder; its parts lock their own folders too
         string teacherDir = Path.Combine(Out, "teacher"), teacherModel = Path.Combine(teacherDir, "model.safetensors");
         if (File.Exists(teacherModel))
             Console.WriteLine($"reusing the teacher in {teacherModel}");
@@ -62,7 +64,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             if (File.Exists(summaryPath))
             {
                 Console.WriteLine($"reusing {summaryPath}");
-                results[name] = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(summaryPath))!
+                results[name] = RunFiles.ReadSummary(summaryPath)
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
                 continue;
             }
@@ -87,8 +89,7 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             ["recipe"] = recipe.Name.Name(),
             ["distill_images_rs"] = RsEpochs * Steps * batchSize, ["distill_images_cs"] = Epochs * Steps * batchSize, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
-        Directory.CreateDirectory(Out);
-        File.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
 
         var table = new Table().AddColumns("", "Fashion-MNIST test accuracy", "of teacher");
         table.AddRow("teacher (real data)", $"{teacherAccuracy:P2}", "100%");

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoiseKD.IO;
 
 namespace NoiseKD.Serialization;
 
@@ -36,11 +37,12 @@ public static class Safetensors
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(bytes);
         if (headerLength <= 0 || headerLength > MaxHeader || 8 + headerLength > bytes.Length)
             throw new SafetensorsException($"'{source}' is not a safetensors file (header length {headerLength} does not fit a {bytes.Length}-byte file)");
-        JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        List<KeyValuePair<string, JsonNode?>> header;
+        // Listed inside the try: JsonObject finds a duplicate name only when first enumerated (ArgumentException; found by fuzzing).
+        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject().ToList(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or ArgumentException)
         {
-            throw new SafetensorsException($"'{source}' has a malformed safetensors header: {e.Message}");
+            throw new SafetensorsException($"'{source}' has a malformed safetensors header: {Printable.OneLine(e.Message)}");
         }
         long dataStart = 8 + headerLength, dataLength = bytes.Length - dataStart;
         var metadata = new Dictionary<string, string>();
@@ -49,7 +51,8 @@ public static class Safetensors
         {
             if (name == "__metadata__")
             {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.ToString() ?? "";
+                if (node is not JsonObject meta) throw new SafetensorsException($"'{source}': the header's __metadata__ is not an object of strings");
+                foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
                 continue;
             }
             try
@@ -58,22 +61,26 @@ public static class Safetensors
                 string dtype = entry["dtype"]!.GetValue<string>();
                 int[] shape = entry["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
                 var offsets = entry["data_offsets"]!.AsArray();
+                if (offsets.Count != 2) throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' has {offsets.Count} data offsets, not 2");
                 long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
-                long count = shape.Aggregate(1L, (a, d) => a * d);
                 int width = ElementSize(dtype, name, source);
-                if (begin < 0 || end < begin || end > dataLength || end - begin != count * width)
-                    throw new SafetensorsException($"'{source}': tensor '{name}' ({dtype} {string.Join("x", shape)}) has data offsets [{begin}, {end}) that do not fit (file truncated?)");
+                long count = ElementCount(shape, name, source);
+                if (begin < 0 || end < begin || end > dataLength)
+                    throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' has data offsets [{begin}, {end}) outside the {dataLength}-byte data section (file truncated?)");
+                // Checked against the bytes present before anything is allocated: a header cannot make us allocate more than the file holds.
+                if (end - begin != count * width)
+                    throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' ({dtype} [{string.Join(", ", shape)}]) needs {count * width} bytes, its data offsets hold {end - begin}");
                 tensors.Add(new NamedArray(name, shape, Decode(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, (int)count), dtype));
             }
             catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or JsonException)
             {
-                throw new SafetensorsException($"'{source}': header entry '{name}' is malformed ({e.Message})");
+                throw new SafetensorsException($"'{source}': header entry '{Printable.OneLine(name)}' is malformed ({Printable.OneLine(e.Message)})");
             }
         }
         return (tensors, metadata);
     }
 
-    /// <summary>Writes atomically: a temporary file in the same folder, then a rename, so a crash never leaves half a file.</summary>
+    /// <summary>Writes atomically through <see cref="AtomicFile"/>: a crash or a full disk never leaves half a file.</summary>
     public static void Write(string path, IEnumerable<NamedArray> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
@@ -100,10 +107,7 @@ public static class Safetensors
         }
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        AtomicFile.Write(path, file =>
         {
             Span<byte> eight = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(eight, padded);
@@ -111,9 +115,20 @@ public static class Safetensors
             file.Write(json);
             for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
             foreach (var t in list) Encode(file, t);
-            file.Flush(flushToDisk: true);
+        });
+    }
+
+    /// <summary>The product of the dimensions in checked arithmetic; a negative dimension or an overflow is a format error.</summary>
+    static long ElementCount(int[] shape, string name, string source)
+    {
+        long count = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0) throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' has a negative dimension in shape [{string.Join(", ", shape)}]");
+            try { count = checked(count * d); }
+            catch (OverflowException) { throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' has a shape [{string.Join(", ", shape)}] too large to hold"); }
         }
-        File.Move(temp, path, overwrite: true);
+        return count;
     }
 
     static int ElementSize(string dtype, string name, string source) => dtype switch
@@ -122,7 +137,7 @@ public static class Safetensors
         "F32" or "I32" or "U32" => 4,
         "F16" or "BF16" or "I16" or "U16" => 2,
         "I8" or "U8" or "BOOL" => 1,
-        _ => throw new SafetensorsException($"'{source}': tensor '{name}' has unsupported dtype '{dtype}'"),
+        _ => throw new SafetensorsException($"'{source}': tensor '{Printable.OneLine(name)}' has unsupported dtype '{Printable.OneLine(dtype)}'"),
     };
 
     static float[] Decode(ReadOnlySpan<byte> raw, string dtype, int count)

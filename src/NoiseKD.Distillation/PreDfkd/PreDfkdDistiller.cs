@@ -9,6 +9,7 @@ using NoiseKD.Nn;
 using NoiseKD.Optim;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
+using NoiseKD.IO;
 
 namespace NoiseKD.Distillation.PreDfkd;
 
@@ -38,7 +39,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
     {
         options.Validate();
         var setup = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
-        _files.Prepare(options.Resume);
+        using var runLock = _files.Prepare(options.Resume);
         var teacher = setup.Teacher;
         teacher.Eval();
         foreach (var p in teacher.Parameters()) p.RequiresGrad = false;
@@ -53,29 +54,39 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
 
         var metrics = new MetricsLog(_files.Metrics);
         int start = 0;
+        PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
         {
             (start, var meta, var arrays) = Checkpoint.Load(_files.Checkpoint, parts, options.Fingerprint());
+            partial = PartialEpoch.From(meta);
             m.Schedule?.Resume(m.StudentOptimizer.StepCount);
             m.Noise.Offset = ulong.Parse(meta["noise_position"], CultureInfo.InvariantCulture);
             m.Memory.LoadState(arrays, meta);
             metrics.TruncateAfter(start);
-            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}");
+            _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
-        else if (File.Exists(_files.Metrics)) File.Delete(_files.Metrics);
-        var accuracies = metrics.ReadAll().Select(r => r["accuracy"].GetDouble()).ToList();
+        else AtomicFile.Delete(_files.Metrics);
+        var accuracies = metrics.Column("accuracy").ToList();
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
-            var losses = RunEpoch(m, epoch);
+            var (losses, stopped) = RunEpoch(m, epoch, partial);
+            partial = null;
             var extra = new Dictionary<string, string> { ["noise_position"] = m.Noise.Offset.ToString(CultureInfo.InvariantCulture) };
             var arrays = m.Memory.SaveState(extra).ToList();
-            Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
+            if (stopped is not null)
+            {
+                Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch - 1, options.Fingerprint(), stopped.ToMetadata(extra), arrays);
+                throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
+            }
             accuracies.Add(Evaluator.Evaluate(m.Student, setup.Test, setup.Normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy);
             row = EpochRow(epoch, accuracies, losses, m);
+            // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
+            Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
             _progress.EpochDone(row);
+            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }
         m.Features.Dispose();
 
@@ -87,7 +98,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             ["epochs"] = options.Epochs,
         };
         foreach (var (key, value) in row) summary[key] = value;
-        File.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 
@@ -113,15 +124,19 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
                           new TeacherFeatures(teacher, options.ActivationFeaturesOrDefault), noise);
     }
 
-    EpochLosses RunEpoch(Models m, int epoch)
+    /// <summary>One epoch, or its rest after <paramref name="resumed"/>; stops after the current step on a signal and returns where.</summary>
+    (EpochLosses Losses, PartialEpoch? Stopped) RunEpoch(Models m, int epoch, PartialEpoch? resumed)
     {
         m.Student.Train();
         m.Generator.Train();
         _progress.EpochStarted(epoch, options.Epochs, options.StepsPerEpoch);
         var clock = Stopwatch.StartNew();
-        double student = 0, generator = 0, gap = 0, memory = 0;
-        int memorySteps = 0;
-        for (int step = 1; step <= options.StepsPerEpoch; step++)
+        if (resumed is not null && (resumed.Sums.Length != 6 || resumed.Steps < 0 || resumed.Steps >= options.StepsPerEpoch))
+            throw new InvalidDataException($"checkpoint '{_files.Checkpoint}' holds a partial epoch that does not fit this run");
+        double[] r = resumed?.Sums ?? new double[6];
+        double student = r[0], generator = r[1], gap = r[2], memory = r[3], secondsBefore = r[5];
+        int memorySteps = (int)r[4];
+        for (int step = (resumed?.Steps ?? 0) + 1; step <= options.StepsPerEpoch; step++)
         {
             using var scope = new TensorScope();
             var (g, d) = GeneratorStep(m, epoch, step);
@@ -141,9 +156,11 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
                 }
             }
             _progress.BatchDone(step, student / step, double.NaN, step * kdIterations * options.Novel / clock.Elapsed.TotalSeconds);
+            if (StopSignal.Requested && step < options.StepsPerEpoch)
+                return (null!, new PartialEpoch(step, [student, generator, gap, memory, memorySteps, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
         int n = options.StepsPerEpoch;
-        return new EpochLosses(student / n, generator / n, gap / n, memorySteps > 0 ? memory / memorySteps : null, clock.Elapsed.TotalSeconds);
+        return (new EpochLosses(student / n, generator / n, gap / n, memorySteps > 0 ? memory / memorySteps : null, secondsBefore + clock.Elapsed.TotalSeconds), null);
     }
 
     /// <summary>One generator update on a fresh batch: DAFL's terms plus the adversarial term (the student stays in train mode, as the public code).</summary>

@@ -1,0 +1,135 @@
+using NoiseKD.Data;
+using NoiseKD.Distillation;
+using NoiseKD.Models;
+using NoiseKD.Serialization;
+using NoiseKD.Tests.Cli;
+using NoiseKD.Training;
+using Xunit;
+
+namespace NoiseKD.Tests.Reliability;
+
+/// <summary>
+/// SIGINT/SIGTERM: the run finishes its step, writes a checkpoint with its place inside the epoch, exits
+/// 130/143, and a resumed run ends exactly where an uninterrupted one does; a second signal stops at once.
+/// </summary>
+[Collection(nameof(ConsoleCollection))]
+public class SignalTests
+{
+    static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    /// <summary>Asks for a stop (as a signal would) when a given step of a given epoch has run.</summary>
+    sealed class StopAt(int epoch, int step, int signal) : IProgress
+    {
+        int _epoch;
+        public void EpochStarted(int e, int epochs, int batches) => _epoch = e;
+        public void BatchDone(int batch, double loss, double accuracy, double imagesPerSecond)
+        {
+            if (_epoch == epoch && batch == step) StopSignal.Request(signal);
+        }
+        public void EpochDone(IReadOnlyDictionary<string, object> metrics) { }
+        public void Message(string text) { }
+    }
+
+    static Dictionary<string, object> WithoutTimes(Dictionary<string, System.Text.Json.JsonElement> row) =>
+        row.Where(kv => kv.Key is not ("seconds" or "images_per_s")).ToDictionary(kv => kv.Key, kv => (object)kv.Value.ToString());
+
+    static void AssertSameMetrics(string expected, string actual)
+    {
+        var a = new MetricsLog(expected).ReadAll().Select(WithoutTimes).ToList();
+        var b = new MetricsLog(actual).ReadAll().Select(WithoutTimes).ToList();
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++) Assert.Equal(a[i], b[i]);
+    }
+
+    [Fact]
+    public void TrainingStoppedMidEpochAndResumedEqualsAnUninterruptedRun()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 320, 50);
+        TrainOptions Options(string outDir, bool resume) => new(new ModelSpec("lenet5", 0.5f), "fashion-mnist", outDir, Epochs: 3, BatchSize: 32,
+            Optimizer: new OptimizerConfig("sgd", 0.05f, 0.9f, 5e-4f, false, "cosine"), Augment: new Augmentation(2, true), Resume: resume, DataRoot: dir.Path);
+        new Trainer(Options(dir.File("whole"), false)).Run();
+
+        using (StopSignal.Install())
+        {
+            var e = Assert.Throws<RunStoppedException>(() => new Trainer(Options(dir.File("stopped"), false), new StopAt(2, 4, 15)).Run());
+            Assert.Equal(143, e.ExitCode);
+            Assert.Contains("epoch 2, step 4", e.Message);
+        }
+        var meta = Safetensors.Read(dir.File("stopped/checkpoint.safetensors")).Metadata;
+        Assert.Equal("1", meta["epochs_done"]);
+        Assert.Equal("4", meta["partial_epoch_steps"]);
+        new Trainer(Options(dir.File("stopped"), true)).Run();
+
+        Assert.Equal(File.ReadAllBytes(dir.File("whole/model.safetensors")), File.ReadAllBytes(dir.File("stopped/model.safetensors")));
+        AssertSameMetrics(dir.File("whole/metrics.jsonl"), dir.File("stopped/metrics.jsonl"));
+    }
+
+    [Fact]
+    public void DistillationStoppedMidEpochAndResumedEqualsAnUninterruptedRun()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 128, 50);
+        var (code, _, error) = CliRunner.Run("train", "--model", "lenet5", "--width", "0.5", "--epochs", "1", "--batch-size", "32",
+                                             "--data-root", dir.Path, "--out", dir.File("teacher"));
+        Assert.True(code == 0, error);
+        DistillOptions Options(string outDir, bool resume) => new(dir.File("teacher/model.safetensors"), "lenet5-half", outDir, Epochs: 2,
+            StepsPerEpoch: 6, BatchSize: 16, EvalBatchSize: 50, AdjustSamples: 32, DataRoot: dir.Path, Resume: resume);
+        new Distiller(Options(dir.File("whole"), false)).Run();
+
+        using (StopSignal.Install())
+            Assert.Throws<RunStoppedException>(() => new Distiller(Options(dir.File("stopped"), false), new StopAt(1, 3, 2)).Run());
+        Assert.Equal("3", Safetensors.Read(dir.File("stopped/checkpoint.safetensors")).Metadata["partial_epoch_steps"]);
+        new Distiller(Options(dir.File("stopped"), true)).Run();
+
+        Assert.Equal(File.ReadAllBytes(dir.File("whole/student.safetensors")), File.ReadAllBytes(dir.File("stopped/student.safetensors")));
+        AssertSameMetrics(dir.File("whole/metrics.jsonl"), dir.File("stopped/metrics.jsonl"));
+    }
+
+    static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false, string width = "0.0625", string batch = "32") =>
+        TrainArgs.For(dataRoot, outDir, epochs, resume, width: width, batch: batch);
+
+    [Fact]
+    public void SigintWritesACheckpointSaysHowToResumeAndExits130()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 1024, 50);
+        string run = dir.File("run");
+        using (var child = new ChildProcess(Train(dir.Path, run, 1000)))
+        {
+            Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
+            child.Signal(2);
+            int code = child.WaitForExit(Minute);
+            Assert.True(code == 130, $"exit {code}: {child.Error}");
+            Assert.Contains("stopped by SIGINT", child.Error);
+            Assert.Contains("--resume", child.Error);
+        }
+        // The stop's checkpoint continues: one more epoch (or the rest of the interrupted one) from there.
+        var meta = Safetensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata;
+        int done = int.Parse(meta["epochs_done"]);
+        var (code2, _, error) = CliRunner.Run(Train(dir.Path, run, done + 1, resume: true));
+        Assert.True(code2 == 0, error);
+        Assert.Equal(done + 1, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void ASecondSigtermStopsAtOnceAndKeepsTheLastCheckpoint()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 1024, 50);
+        string run = dir.File("run");
+        // Steps long enough (hundreds of ms) that the second signal lands while the first one's step is still running.
+        using var child = new ChildProcess(Train(dir.Path, run, 1000, width: "0.25", batch: "128"));
+        Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
+        child.Signal(15);
+        // Two signals sent back to back would merge into one pending signal: the second goes once the first was seen.
+        Assert.True(child.WaitUntil(() => child.Error.Contains("SIGTERM received"), Minute), child.Error);
+        child.Signal(15);
+        int code = child.WaitForExit(Minute);
+        Assert.True(code == 143, $"exit {code}: {child.Error}");
+        Assert.Contains("second SIGTERM", child.Error);
+        // Whatever the moment, the checkpoint on disk is a whole one.
+        var meta = Safetensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata;
+        Assert.True(int.Parse(meta["epochs_done"]) >= 1);
+    }
+}
