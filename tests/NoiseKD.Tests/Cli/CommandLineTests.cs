@@ -120,6 +120,8 @@ public class CommandLineTests
         Assert.Equal(2 * 2 * 16, root.GetProperty("distill_images_cs").GetInt32());
         Assert.Single(File.ReadAllLines(dir.File("qs/noise_rs/metrics.jsonl")));
         Assert.Equal(2, File.ReadAllLines(dir.File("qs/noise_cs/metrics.jsonl")).Length);
+        Assert.Contains(dir.File("qs/student.onnx"), output); // the student as ONNX, next to the summary
+        Assert.True(new FileInfo(dir.File("qs/student.onnx")).Length > 0);
 
         // A second run reuses the teacher and both students.
         (code, output, error) = CliRunner.Run(args);
