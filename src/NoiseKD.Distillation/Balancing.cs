@@ -46,15 +46,24 @@ public sealed class BalancedTransfer : TransferSet
     readonly IBackend _device;
     readonly string _source;
     readonly bool _balanced;
+    readonly int[] _classes;
     int[] _order = [];
     int _pass = -1, _next;
 
-    BalancedTransfer(float[] images, int count, int[] imageShape, ulong seed, IBackend device, string source, bool balanced)
+    BalancedTransfer(float[] images, int[] classes, int[] imageShape, ulong seed, IBackend device, string source, bool balanced)
     {
-        (_images, _count, _shape, _seed, _device, _source, _balanced) = (images, count, imageShape, seed, device, source, balanced);
+        (_images, _classes, _count, _shape, _seed, _device, _source, _balanced) = (images, classes, classes.Length, imageShape, seed, device, source, balanced);
     }
 
     public int Count => _count;
+
+    /// <summary>Up to <paramref name="max"/> of the kept images [k, C, H, W] of teacher class <paramref name="label"/> (the class each was kept for).</summary>
+    public float[] ImagesOfClass(int label, int max)
+    {
+        int per = _shape[0] * _shape[1] * _shape[2];
+        return Enumerable.Range(0, _count).Where(i => _classes[i] == label).Take(max)
+                         .SelectMany(i => _images.AsSpan(i * per, per).ToArray()).ToArray();
+    }
 
     public override ulong Position
     {
@@ -83,6 +92,7 @@ public sealed class BalancedTransfer : TransferSet
                                                                       int chunk, ulong seed, IBackend device)
     {
         var argmaxIds = Enumerable.Range(0, classes).Select(_ => new List<int>()).ToArray();
+        var labelOf = new Dictionary<int, int>();
         var bestByProb = Enumerable.Range(0, classes).Select(_ => new PriorityQueue<int, float>()).ToArray(); // min-heaps of size PerClass
         var before = new int[classes];
         var kept = new Dictionary<int, float[]>();
@@ -104,6 +114,7 @@ public sealed class BalancedTransfer : TransferSet
                 {
                     int id = drawn + i, label = Evaluator.ArgMax(probs.AsSpan(i * classes, classes));
                     before[label]++;
+                    labelOf[id] = label;
                     if (!options.Balanced)
                     {
                         asDrawn.Add(id);
@@ -126,10 +137,12 @@ public sealed class BalancedTransfer : TransferSet
             }
 
         var chosen = new List<int>();
+        var chosenClass = new List<int>();
         var filled = new int[classes];
         for (int k = 0; k < classes && options.Balanced; k++)
         {
             chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
+            chosenClass.AddRange(argmaxIds[k].Select(_ => k));
             if (options.Missing != "fill" || argmaxIds[k].Count >= options.PerClass) continue;
             var candidates = new List<(int Id, float P)>();
             while (bestByProb[k].TryDequeue(out int id, out float p)) candidates.Add((id, p));
@@ -139,10 +152,10 @@ public sealed class BalancedTransfer : TransferSet
             foreach (var (id, _) in candidates.OrderByDescending(c => c.P))
             {
                 if (argmaxIds[k].Count + filled[k] >= options.PerClass) break;
-                if (own.Add(id)) { chosen.Add(id); filled[k]++; }
+                if (own.Add(id)) { chosen.Add(id); chosenClass.Add(k); filled[k]++; }
             }
         }
-        if (!options.Balanced) chosen = asDrawn;
+        if (!options.Balanced) (chosen, chosenClass) = (asDrawn, asDrawn.Select(id => labelOf[id]).ToList());
         if (chosen.Count == 0) throw new InvalidOperationException("balancing kept no images");
 
         // Histogram of the kept set by the teacher's argmax class (filled images count under the class they were drawn for).
@@ -151,7 +164,7 @@ public sealed class BalancedTransfer : TransferSet
         int size = kept[chosen[0]].Length;
         var images = new float[(long)chosen.Count * size];
         for (int i = 0; i < chosen.Count; i++) kept[chosen[i]].CopyTo(images, (long)i * size);
-        return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
+        return (new BalancedTransfer(images, [.. chosenClass], imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
     }
 
     public static string FormatHistogram(int[] counts) => string.Join(" ", counts.Select(c => c.ToString(CultureInfo.InvariantCulture)));

@@ -7,6 +7,8 @@ public sealed record RunFiles(string OutDir)
     public string Student => Path.Combine(OutDir, "student.safetensors");
     public string Metrics => Path.Combine(OutDir, "metrics.jsonl");
     public string Summary => Path.Combine(OutDir, "summary.json");
+    /// <summary>The transfer images the student saw (<see cref="TransferPreview"/>).</summary>
+    public string TransferGrid => Path.Combine(OutDir, "transfer.png");
 
     /// <summary>Creates the folder; refuses to overwrite an earlier run unless it is being resumed.</summary>
     public void Prepare(bool resume)
