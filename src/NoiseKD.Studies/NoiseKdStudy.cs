@@ -105,6 +105,9 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Table("table1", header, rows);
         _report.Paragraph("The same students evaluated with running statistics re-estimated from 1,000 real training images (no labels, forward passes only):");
         _report.Table("table1-adjusted", header, adjusted);
+        _report.Pictures(["transfer set", $"the first batch the {students[0].Arch} student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
+                         new[] { ("real", "real training images"), ("gaussian", "Gaussian noise N(0, 1)") }
+                             .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture($"t1-{t.Item1}-current-{students[0].Arch}-s0")])));
     }
 
     void PartialBn(string teacher)
@@ -216,6 +219,8 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             points.Add((r, accs.Average() * 100));
         }
         _report.Table("noise-resolution", ["noise resolution", "student accuracy (%)"], rows);
+        _report.Pictures(["noise resolution", "the first batch the student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
+                         (config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28]).Select(r => ($"{r} x {r}", (IReadOnlyList<string>)[TransferPicture($"res-{r}-s0")])));
         _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
                        "Student accuracy against the resolution at which the noise is drawn.");
     }
@@ -232,6 +237,9 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Figure("toy_embeddings.svg", SvgChart.Scatter("Hidden embeddings (data PCA axes)", "PC 1", "PC 2", toy.Embeddings),
                        "Last hidden layer of the MLP for data, noise with running statistics, and noise with current statistics.");
     }
+
+    /// <summary>The transfer.png that `distill` wrote for a run (its first batch).</summary>
+    string TransferPicture(string run) => Path.Combine(_runs.RunDir(run), "transfer.png");
 
     string ReferenceStudent() => Path.Combine(_runs.RunDir("resnet18-ref"), "student.safetensors");
 

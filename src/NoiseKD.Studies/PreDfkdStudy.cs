@@ -72,6 +72,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         var results = config.Methods.ToDictionary(m => m, m => Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, m, seed)).ToList());
         Table(results);
         Curves(results);
+        Samples();
         Verdict(results);
         _report.Paragraph(StudyReport.RuntimeLine(_clock.Elapsed, _ran, _reused, config.Quick));
         _report.Write();
@@ -113,6 +114,18 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                        "Student test accuracy after every epoch (mean over seeds).");
     }
 
+    /// <summary>The generator's samples and the replayed ones at the first, middle and last epoch (seed 0), as the runs drew them.</summary>
+    void Samples()
+    {
+        _report.Heading("What the student learns from");
+        _report.Paragraph("Seed 0 of each method, after the epoch named in the column: row 1, eight generator samples (the same latent vectors every epoch); " +
+                          "row 2, eight replayed samples (VAE decoder samples for pre-dfkd, the first stored samples for the buffer, none for dfad). " +
+                          "Shown as images: x * std + mean, clipped to [0, 1].");
+        int[] epochs = [.. new[] { 1, (config.Epochs + 1) / 2, config.Epochs }.Distinct()];
+        _report.Pictures(["method", .. epochs.Select(e => $"epoch {e}")],
+                         config.Methods.Select(m => (m, (IReadOnlyList<string>)[.. epochs.Select(e => ReplayPictures.PathFor(RunDir(m, 0), e))])));
+    }
+
     void Verdict(Dictionary<string, List<RunResult>> results)
     {
         _report.Heading("Targets");
@@ -126,10 +139,12 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                           $"({(pre >= bufferMean ? "equal or better" : "lower")}).");
     }
 
+    string RunDir(string method, int seed) => Path.Combine(config.OutDir, "runs", $"{method.Replace(':', '-')}-s{seed}");
+
     /// <summary>One cached run: reads runs/NAME/metrics.jsonl when summary.json exists, else distills (resuming a checkpoint).</summary>
     RunResult Distill(string teacher, string method, int seed)
     {
-        string dir = Path.Combine(config.OutDir, "runs", $"{method.Replace(':', '-')}-s{seed}");
+        string dir = RunDir(method, seed);
         if (!File.Exists(Path.Combine(dir, "summary.json")))
         {
             progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {method}, seed {seed}");

@@ -72,6 +72,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             var extra = new Dictionary<string, string> { ["noise_position"] = m.Noise.Offset.ToString(CultureInfo.InvariantCulture) };
             var arrays = m.Memory.SaveState(extra).ToList();
             Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
+            ReplayPictures.Write(ReplayPictures.PathFor(options.OutDir, epoch), m.Generator, m.Memory, setup.Normalization, options.Seed + 5);
             accuracies.Add(Evaluator.Evaluate(m.Student, setup.Test, setup.Normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy);
             row = EpochRow(epoch, accuracies, losses, m);
             metrics.Append(row);

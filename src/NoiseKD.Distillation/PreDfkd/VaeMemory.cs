@@ -37,12 +37,14 @@ public sealed class VaeMemory : IReplayMemory
     public long Bytes => _vae.MemoryBytes;
 
     /// <summary>Nothing to replay before the first update; then decoder samples in eval mode (as the authors' code).</summary>
-    public Tensor? Sample(int count)
+    public Tensor? Sample(int count) => Show(count, _noise);
+
+    public Tensor? Show(int count, Generator noise)
     {
         if (_optimizer.StepCount == 0 || count == 0) return null;
         using var _ = Tape.NoGrad();
         _vae.Eval();
-        var samples = _vae.Decoder.Sample(count, _noise);
+        var samples = _vae.Decoder.Sample(count, noise);
         _vae.Train();
         return samples;
     }
