@@ -64,7 +64,8 @@ public static class OnnxExporter
             DocString = $"{spec.Arch} x{spec.Width.ToString(CultureInfo.InvariantCulture)} exported by noisekd; BatchNorm on running statistics", Graph = graph.Graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
-        foreach (var (key, value) in Metadata(file, options, note).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        bool hasBatchNorm = model.NamedModules().Any(m => m.Module is BatchNorm);
+        foreach (var (key, value) in Metadata(file, options, hasBatchNorm, note).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return (proto, note);
     }
@@ -98,11 +99,11 @@ public static class OnnxExporter
     /// <summary>The model file key that says the running statistics were re-estimated from real images (its value says from what).</summary>
     public const string RecalibratedKey = "bn_recalibrated";
 
-    static Dictionary<string, string> Metadata(ModelFile file, OnnxExportOptions options, string? note)
+    static Dictionary<string, string> Metadata(ModelFile file, OnnxExportOptions options, bool hasBatchNorm, string? note)
     {
         var meta = file.Metadata.Where(kv => kv.Key != "format").ToDictionary(kv => kv.Key, kv => kv.Value);
         meta[InputPixelsKey] = options.IncludeNormalization ? "raw" : "normalized";
-        meta[BatchNormKey] = "running";
+        meta[BatchNormKey] = hasBatchNorm ? "running" : "none";
         if (note is not null) meta[BatchNormNoteKey] = note;
         return meta;
     }
