@@ -30,7 +30,7 @@ public sealed class ExportCommand : CommonOptions, ICommand
     [Option("include-normalization", Default = false, HelpText = "The graph takes raw pixels in [0, 1] and applies the model file's (x - mean) / std itself.")]
     public bool IncludeNormalization { get; set; }
 
-    [Option("recalibrate", Default = 0, HelpText = "Re-estimate the BatchNorm running statistics from this many real training images first (0: export them as stored).")]
+    [Option("recalibrate", Default = 0, HelpText = "Re-estimate the BatchNorm running statistics from this many (at least 2) real training images first (0: export them as stored).")]
     public int Recalibrate { get; set; }
 
     [Option("dataset", HelpText = "Dataset for --recalibrate (default: the one the model file names).")]
@@ -41,7 +41,7 @@ public sealed class ExportCommand : CommonOptions, ICommand
         if (!Format.Equals("onnx", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--format '{Format}' is not supported; use onnx");
         var options = new OnnxExportOptions(Opset, OnnxExportOptions.ParseBatch(Batch), IncludeNormalization);
         options.Validate();
-        if (Recalibrate < 0) throw new ArgumentException($"--recalibrate {Recalibrate} must be 0 or positive");
+        if (Recalibrate is < 0 or 1) throw new ArgumentException($"--recalibrate {Recalibrate} must be 0 (off) or at least 2 images (batch statistics need two)");
         var device = OpenDevice();
         var note = ExportOnnx(Model, Out, options, Recalibrate, Dataset, DataRoot, device);
         if (note is not null) Console.Error.WriteLine($"noisekd: note: {note}");

@@ -83,6 +83,7 @@ public class ExportCliTests
         { ["--batch", "many"], "--batch 'many'" },
         { ["--opset", "9"], "--opset 9" },
         { ["--recalibrate", "-1"], "--recalibrate -1" },
+        { ["--recalibrate", "1"], "--recalibrate 1" },
     };
 
     [Theory]
