@@ -122,7 +122,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         var series = new List<SvgChart.Series>();
         foreach (var side in new[] { "input", "output", "shift" })
         {
-            var points = new List<(double, double)>();
+            var cells = new List<(double, IReadOnlyList<double>)>();
             foreach (int p in percents)
             {
                 // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
@@ -130,13 +130,13 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                     .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.BatchSize, side)["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
-                points.Add((p, accs.Average() * 100));
+                cells.Add((p, accs));
             }
-            series.Add(new SvgChart.Series($"from {side}", points));
+            series.Add(SvgChart.OverSeeds($"from {side}", cells));
         }
         _report.Table("table3", ["BN layers on RS", "counted from", $"{student.Arch} x{student.Width} accuracy (%)"], rows);
         _report.Figure("partial_bn.svg", SvgChart.Line("Teacher BN layers on running statistics", "% of BN layers on RS", "student accuracy (%)", series),
-                       "Student accuracy against the share of teacher BN layers on running statistics.");
+                       "Student accuracy against the share of teacher BN layers on running statistics (mean ± std over seeds).");
     }
 
     void TrainBatchSize(string teacher)
@@ -147,18 +147,18 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         long images = (long)config.Steps * config.BatchSize;
         var sizes = config.TrainBatchSizes ?? [32, 64, 128, 256];
         var rows = new List<IReadOnlyList<string>>();
-        var points = new List<(double, double)>();
+        var cells = new List<(double, IReadOnlyList<double>)>();
         foreach (int b in sizes)
         {
             var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"bs-{b}-s{seed}", student, "gaussian", "current", seed, b,
                                                                                  steps: (int)Math.Max(1, images / b))["acc_cs"]).ToList();
             rows.Add([b.ToString(CultureInfo.InvariantCulture), StudyReport.Percent(accs)]);
             _report.Cell("train-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
-            points.Add((b, accs.Average() * 100));
+            cells.Add((b, accs));
         }
         _report.Table("train-batch", ["batch size", "student accuracy (%)"], rows);
-        _report.Figure("train_batch.svg", SvgChart.Line("Batch size during distillation", "batch size", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
-                       "Student accuracy against the distillation batch size.");
+        _report.Figure("train_batch.svg", SvgChart.Line("Batch size during distillation", "batch size", "student accuracy (%)", [SvgChart.OverSeeds("Gaussian + CS", cells)], logX: true),
+                       "Student accuracy against the distillation batch size (mean ± std over seeds).");
     }
 
     void EvalBatchSize(IReadOnlyDictionary<string, double> reference, Dataset test, Normalization normalization)
@@ -209,20 +209,20 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Paragraph("N(0,1) noise drawn at R x R and upsampled (nearest) to 28 x 28: the paper's future-work item.");
         var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
-        var points = new List<(double, double)>();
+        var cells = new List<(double, IReadOnlyList<double>)>();
         foreach (int r in config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28])
         {
             string transfer = r == 28 ? "gaussian" : $"gaussian-lowres:{r}";
             var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.BatchSize)["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
-            points.Add((r, accs.Average() * 100));
+            cells.Add((r, accs));
         }
         _report.Table("noise-resolution", ["noise resolution", "student accuracy (%)"], rows);
         _report.Pictures(["noise resolution", "the first batch the student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
                          (config.NoiseResolutions ?? [1, 2, 4, 7, 14, 28]).Select(r => ($"{r} x {r}", (IReadOnlyList<string>)[TransferPicture($"res-{r}-s0")])));
-        _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
-                       "Student accuracy against the resolution at which the noise is drawn.");
+        _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [SvgChart.OverSeeds("Gaussian + CS", cells)], logX: true),
+                       "Student accuracy against the resolution at which the noise is drawn (mean ± std over seeds).");
     }
 
     void Toy()

@@ -108,10 +108,10 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
 
     void Curves(Dictionary<string, List<RunResult>> results)
     {
-        var series = results.Select(kv => new SvgChart.Series(kv.Key,
-            Enumerable.Range(0, config.Epochs).Select(e => ((double)(e + 1), kv.Value.Average(r => r.Accuracies[e]) * 100)).ToList())).ToList();
+        var series = results.Select(kv => SvgChart.OverSeeds(kv.Key,
+            Enumerable.Range(0, config.Epochs).Select(e => ((double)(e + 1), (IReadOnlyList<double>)kv.Value.Select(r => r.Accuracies[e]).ToList())))).ToList();
         _report.Figure("accuracy_over_epochs.svg", SvgChart.Line("Student accuracy over training", "epoch", "test accuracy (%)", series),
-                       "Student test accuracy after every epoch (mean over seeds).");
+                       "Student test accuracy after every epoch (mean ± std over seeds).");
     }
 
     /// <summary>The generator's samples and the replayed ones at the first, middle and last epoch (seed 0), as the runs drew them.</summary>

@@ -1,18 +1,31 @@
 using System.Globalization;
 using System.Text;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
 
 namespace NoiseKD.Studies;
 
 /// <summary>
-/// Small self-contained SVG charts (line, scatter, grouped bars) so reports read offline in any browser
-/// or Markdown viewer; no plotting library is needed.
+/// SVG charts that read offline in any browser or Markdown viewer: lines and scatters drawn by OxyPlot
+/// (OxyPlot.Core 2.2.0, which exports SVG itself), grouped bars still written here (the one chart without
+/// seed spreads or numeric axes, not yet ported).
 /// </summary>
 public static class SvgChart
 {
     const int W = 640, H = 400, Left = 70, Right = 170, Top = 40, Bottom = 55;
     static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf", "#bcbd22"];
 
-    public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points);
+    /// <summary>A named line; <paramref name="Errors"/>, when given, is one ± half-length per point (the seed spread), drawn as error bars.</summary>
+    public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points, IReadOnlyList<double>? Errors = null);
+
+    /// <summary>Mean ± sample standard deviation over seeds at each x, values scaled (fractions to percent by default).</summary>
+    public static Series OverSeeds(string name, IEnumerable<(double X, IReadOnlyList<double> Values)> cells, double scale = 100)
+    {
+        var stats = cells.Select(c => (c.X, Stats: StudyReport.MeanStd(c.Values))).ToList();
+        return new Series(name, stats.Select(c => (c.X, c.Stats.Mean * scale)).ToList(), stats.Select(c => c.Stats.Std * scale).ToList());
+    }
 
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, bool logX = false) =>
         Plot(title, xLabel, yLabel, series, logX, lines: true);
@@ -42,31 +55,37 @@ public static class SvgChart
         return End(svg);
     }
 
+    /// <summary>
+    /// Line and scatter charts through OxyPlot (round tick values, log axes with decade ticks, a legend, error
+    /// bars for seed spreads), exported as SVG with OxyPlot's built-in font metrics, so nothing is installed.
+    /// </summary>
     static string Plot(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, bool logX, bool lines)
     {
-        var pts = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
-        if (pts.Count == 0) pts.Add((0, 0));
-        Func<double, double> fx = logX ? x => Math.Log10(Math.Max(x, 1e-12)) : x => x;
-        double x0 = pts.Min(p => fx(p.X)), x1 = pts.Max(p => fx(p.X)), y0 = pts.Min(p => p.Y), y1 = pts.Max(p => p.Y);
-        if (x1 - x0 < 1e-12) { x0 -= 1; x1 += 1; }
-        if (y1 - y0 < 1e-12) { y0 -= 1; y1 += 1; }
-        double padY = (y1 - y0) * 0.05;
-        y0 -= padY; y1 += padY;
-        var svg = Begin(title);
-        Axes(svg, xLabel + (logX ? " (log scale)" : ""), yLabel, x0, x1, y0, y1, categoryAxis: false, logX);
+        var model = new PlotModel { Title = title, Background = OxyColors.White, DefaultFont = "sans-serif" };
+        model.Legends.Add(new Legend { LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.RightTop });
+        model.Axes.Add(logX ? new LogarithmicAxis { Position = AxisPosition.Bottom, Title = xLabel, MajorGridlineStyle = LineStyle.Dot }
+                            : new LinearAxis { Position = AxisPosition.Bottom, Title = xLabel, MajorGridlineStyle = LineStyle.Dot });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yLabel, MajorGridlineStyle = LineStyle.Dot });
         for (int s = 0; s < series.Count; s++)
         {
-            string color = Palette[s % Palette.Length];
-            var mapped = series[s].Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))
-                .Select(p => (X: Left + (fx(p.X) - x0) / (x1 - x0) * (W - Left - Right), Y: MapY(p.Y, y0, y1))).ToList();
-            if (lines && mapped.Count > 1)
-                svg.Append($"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"")
-                   .Append(string.Join(" ", mapped.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.X:F1},{p.Y:F1}")))).Append("\"/>\n");
-            foreach (var p in mapped)
-                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{p.X:F1}\" cy=\"{p.Y:F1}\" r=\"{(lines ? 3 : 2)}\" fill=\"{color}\" fill-opacity=\"{(lines ? 1 : 0.5)}\"/>\n");
+            var colour = OxyColor.Parse(Palette[s % Palette.Length]);
+            var points = series[s].Points.Select((p, i) => (p.X, p.Y, Error: series[s].Errors?[i] ?? 0))
+                                         .Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y) && (!logX || p.X > 0)).ToList();
+            var markers = new ScatterErrorSeries
+            {
+                Title = lines ? null : series[s].Name, MarkerType = MarkerType.Circle, MarkerSize = lines ? 3 : 2,
+                MarkerFill = lines ? colour : OxyColor.FromAColor(128, colour), ErrorBarColor = colour, ErrorBarStopWidth = 3,
+            };
+            markers.Points.AddRange(points.Select(p => new ScatterErrorPoint(p.X, p.Y, 0, double.IsFinite(p.Error) ? p.Error : 0)));
+            if (lines)
+            {
+                var line = new LineSeries { Title = series[s].Name, Color = colour, StrokeThickness = 2 };
+                line.Points.AddRange(points.Select(p => new DataPoint(p.X, p.Y)));
+                model.Series.Add(line);
+            }
+            model.Series.Add(markers);
         }
-        Legend(svg, series.Select(s => s.Name).ToList(), lines);
-        return End(svg);
+        return SvgExporter.ExportToString(model, W, H, isDocument: false);
     }
 
     static double MapY(double y, double y0, double y1) => H - Bottom - (y - y0) / (y1 - y0) * (H - Top - Bottom);
