@@ -38,7 +38,7 @@ public static class SvgChart
     {
         double max = Math.Max(1e-9, series.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(1).Max());
         var svg = Begin(title);
-        Axes(svg, "", yLabel, 0, categories.Count, 0, max, categoryAxis: true);
+        CategoryAxes(svg, yLabel, max);
         double groupWidth = (W - Left - Right) / (double)categories.Count, barWidth = groupWidth * 0.8 / Math.Max(1, series.Count);
         for (int c = 0; c < categories.Count; c++)
         {
@@ -51,7 +51,7 @@ public static class SvgChart
                 svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{barWidth:F1}\" height=\"{H - Bottom - y:F1}\" fill=\"{Palette[s % Palette.Length]}\"/>\n");
             }
         }
-        Legend(svg, series.Select(s => s.Name).ToList(), lines: false);
+        Legend(svg, series.Select(s => s.Name).ToList());
         return End(svg);
     }
 
@@ -101,32 +101,27 @@ public static class SvgChart
 
     static string End(StringBuilder svg) => svg.Append("</svg>\n").ToString();
 
-    static void Axes(StringBuilder svg, string xLabel, string yLabel, double x0, double x1, double y0, double y1, bool categoryAxis, bool logX = false)
+    /// <summary>The bar chart's axes: categories along x (labelled by the caller), values 0..max on y with six grid lines.</summary>
+    static void CategoryAxes(StringBuilder svg, string yLabel, double max)
     {
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{H - Bottom}\" x2=\"{W - Right}\" y2=\"{H - Bottom}\" stroke=\"black\"/>\n");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{H - Bottom}\" stroke=\"black\"/>\n");
         for (int i = 0; i <= 5; i++)
         {
-            double v = y0 + (y1 - y0) * i / 5, y = MapY(v, y0, y1);
+            double v = max * i / 5, y = MapY(v, 0, max);
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left - 4}\" y1=\"{y:F1}\" x2=\"{W - Right}\" y2=\"{y:F1}\" stroke=\"#ddd\"/>\n");
             Text(svg, Left - 8, y + 4, Fmt(v), "end", 11);
-            if (categoryAxis) continue;
-            double xv = x0 + (x1 - x0) * i / 5, x = Left + (W - Left - Right) * i / 5.0;
-            Text(svg, x, H - Bottom + 16, Fmt(logX ? Math.Pow(10, xv) : xv), "middle", 11);
         }
-        Text(svg, Left + (W - Left - Right) / 2.0, H - 12, xLabel, "middle", 12);
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"16\" y=\"{(Top + H - Bottom) / 2.0:F0}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 16 {(Top + H - Bottom) / 2.0:F0})\">{Escape(yLabel)}</text>\n");
     }
 
-    static void Legend(StringBuilder svg, IReadOnlyList<string> names, bool lines)
+    static void Legend(StringBuilder svg, IReadOnlyList<string> names)
     {
         for (int i = 0; i < names.Count; i++)
         {
             double y = Top + 10 + i * 18;
             string color = Palette[i % Palette.Length];
-            svg.Append(lines
-                ? FormattableString.Invariant($"<line x1=\"{W - Right + 10}\" y1=\"{y:F0}\" x2=\"{W - Right + 30}\" y2=\"{y:F0}\" stroke=\"{color}\" stroke-width=\"2\"/>\n")
-                : FormattableString.Invariant($"<rect x=\"{W - Right + 12}\" y=\"{y - 6:F0}\" width=\"14\" height=\"12\" fill=\"{color}\"/>\n"));
+            svg.Append(FormattableString.Invariant($"<rect x=\"{W - Right + 12}\" y=\"{y - 6:F0}\" width=\"14\" height=\"12\" fill=\"{color}\"/>\n"));
             Text(svg, W - Right + 36, y + 4, names[i], "start", 11);
         }
     }
