@@ -50,15 +50,24 @@ public sealed class BalancedTransfer : TransferSet
     readonly IBackend _device;
     readonly string _source;
     readonly bool _balanced;
+    readonly int[] _classes;
     int[] _order = [];
     int _pass = -1, _next;
 
-    BalancedTransfer(float[] images, int count, int[] imageShape, ulong seed, IBackend device, string source, bool balanced)
+    BalancedTransfer(float[] images, int[] classes, int[] imageShape, ulong seed, IBackend device, string source, bool balanced)
     {
-        (_images, _count, _shape, _seed, _device, _source, _balanced) = (images, count, imageShape, seed, device, source, balanced);
+        (_images, _classes, _count, _shape, _seed, _device, _source, _balanced) = (images, classes, classes.Length, imageShape, seed, device, source, balanced);
     }
 
     public int Count => _count;
+
+    /// <summary>Up to <paramref name="max"/> of the kept images [k, C, H, W] of teacher class <paramref name="label"/> (the class each was kept for).</summary>
+    public float[] ImagesOfClass(int label, int max)
+    {
+        int per = _shape[0] * _shape[1] * _shape[2];
+        return Enumerable.Range(0, _count).Where(i => _classes[i] == label).Take(max)
+                         .SelectMany(i => _images.AsSpan(i * per, per).ToArray()).ToArray();
+    }
 
     public override ulong Position
     {
@@ -93,6 +102,7 @@ public sealed class BalancedTransfer : TransferSet
         // stays within the pool.
         var bestByProb = Enumerable.Range(0, classes).Select(_ => new PriorityQueue<int, float>()).ToArray();
         int fillDepth = options.PerClass * Math.Min(2 * classes, 20);
+        var labelOf = new Dictionary<int, int>();
         var before = new int[classes];
         var kept = new Dictionary<int, float[]>();
         int[] imageShape = [];
@@ -113,6 +123,7 @@ public sealed class BalancedTransfer : TransferSet
                 {
                     int id = drawn + i, label = Evaluator.ArgMax(probs.AsSpan(i * classes, classes));
                     before[label]++;
+                    labelOf[id] = label;
                     if (!options.Balanced)
                     {
                         asDrawn.Add(id);
@@ -135,13 +146,19 @@ public sealed class BalancedTransfer : TransferSet
             }
 
         var chosen = new List<int>();
+        var chosenClass = new List<int>();
         var filled = new int[classes];
         if (options.Balanced)
         {
-            for (int k = 0; k < classes; k++) chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
-            if (options.Missing == "fill") chosen.AddRange(TopUp(argmaxIds, bestByProb, options.PerClass, filled));
+            for (int k = 0; k < classes; k++)
+            {
+                chosen.AddRange(argmaxIds[k]); // each candidate has one argmax class, so these never repeat
+                chosenClass.AddRange(argmaxIds[k].Select(_ => k));
+            }
+            if (options.Missing == "fill")
+                foreach (var (id, k) in TopUp(argmaxIds, bestByProb, options.PerClass, filled)) { chosen.Add(id); chosenClass.Add(k); }
         }
-        else chosen = asDrawn;
+        else (chosen, chosenClass) = (asDrawn, asDrawn.Select(id => labelOf[id]).ToList());
         if (chosen.Count == 0) throw new InvalidOperationException("balancing kept no images");
 
         // Histogram of the kept set by the teacher's argmax class (filled images count under the class they were drawn for).
@@ -150,7 +167,7 @@ public sealed class BalancedTransfer : TransferSet
         int size = kept[chosen[0]].Length;
         var images = new float[(long)chosen.Count * size];
         for (int i = 0; i < chosen.Count; i++) kept[chosen[i]].CopyTo(images, (long)i * size);
-        return (new BalancedTransfer(images, chosen.Count, imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
+        return (new BalancedTransfer(images, [.. chosenClass], imageShape, seed, device, source.Describe(), options.Balanced), new BalanceReport(drawn, before, after, filled));
     }
 
     /// <summary>
@@ -159,7 +176,7 @@ public sealed class BalancedTransfer : TransferSet
     /// so the short classes take turns, rarest first, each taking its most probable unused candidate per turn; a class
     /// whose candidates run out stays short, as <paramref name="filled"/> then shows.
     /// </summary>
-    static List<int> TopUp(List<int>[] argmaxIds, PriorityQueue<int, float>[] bestByProb, int perClass, int[] filled)
+    static List<(int Id, int Class)> TopUp(List<int>[] argmaxIds, PriorityQueue<int, float>[] bestByProb, int perClass, int[] filled)
     {
         var used = argmaxIds.SelectMany(ids => ids).ToHashSet();
         var queues = new List<(int Class, Queue<int> Best)>();
@@ -169,7 +186,7 @@ public sealed class BalancedTransfer : TransferSet
             while (bestByProb[k].TryDequeue(out int id, out float p)) best.Add((id, p));
             queues.Add((k, new Queue<int>(best.OrderByDescending(c => c.P).ThenBy(c => c.Id).Select(c => c.Id))));
         }
-        var added = new List<int>();
+        var added = new List<(int Id, int Class)>();
         for (bool progress = true; progress;)
         {
             progress = false;
@@ -177,7 +194,7 @@ public sealed class BalancedTransfer : TransferSet
             {
                 if (argmaxIds[k].Count + filled[k] >= perClass) continue;
                 while (queue.TryDequeue(out int id))
-                    if (used.Add(id)) { added.Add(id); filled[k]++; progress = true; break; }
+                    if (used.Add(id)) { added.Add((id, k)); filled[k]++; progress = true; break; }
             }
         }
         return added;

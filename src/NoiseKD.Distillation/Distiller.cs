@@ -100,6 +100,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             _progress.Message($"balanced {balance.Pool} candidates: teacher classes before [{BalancedTransfer.FormatHistogram(balance.Before)}], " +
                               $"after [{BalancedTransfer.FormatHistogram(balance.After)}], filled [{BalancedTransfer.FormatHistogram(balance.Filled)}]");
         }
+        (transfer is BalancedTransfer fixedSet ? TransferPreview.ByClass(fixedSet, spec.Classes, spec.InChannels, spec.ImageSize, normalization)
+            : TransferPreview.FirstBatch(TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train, options.DataRoot),
+                                         options.BatchSize, normalization)).WritePng(_files.TransferGrid);
         _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 

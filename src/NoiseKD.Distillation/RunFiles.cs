@@ -10,6 +10,8 @@ public sealed record RunFiles(string OutDir)
     public string Student => Path.Combine(OutDir, "student.safetensors");
     public string Metrics => Path.Combine(OutDir, "metrics.jsonl");
     public string Summary => Path.Combine(OutDir, "summary.json");
+    /// <summary>The transfer images the student saw (<see cref="TransferPreview"/>).</summary>
+    public string TransferGrid => Path.Combine(OutDir, "transfer.png");
 
     /// <summary>A finished run's summary.json as a JSON object; anything else is a format error naming the file.</summary>
     public static Dictionary<string, JsonElement> ReadSummary(string path)

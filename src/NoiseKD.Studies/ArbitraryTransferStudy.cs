@@ -107,6 +107,12 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
         _report.Table("arbitrary", ["transfer source", "unbalanced, teacher CS", "balanced, teacher CS", "unbalanced, teacher RS", "balanced, teacher RS"], rows);
         _report.Heading("Does balancing help more than the seed-to-seed spread?");
         _report.Table("gain", ["transfer source", "teacher BN", "balanced - unbalanced (points)", "spread (std sum, points)", "gain > spread"], gains);
+        _report.Heading("What the student saw");
+        _report.Paragraph("Each fixed transfer set (seed 0), one row per class the teacher assigns (row 1: class 0, T-shirt/top, ... row 10: class 9, " +
+                          "ankle boot; an empty row: no image of that class), up to 8 images per row, shown as images (x * std + mean, clipped to [0, 1]).");
+        _report.Pictures(["transfer source", "unbalanced, teacher CS", "balanced, teacher CS", "balanced, teacher RS"],
+                         sources.Select(t => (t.Label, (IReadOnlyList<string>)[.. new[] { ("unbalanced", "current"), ("balanced", "current"), ("balanced", "running") }
+                             .Select(c => Path.Combine(_runs.RunDir($"{Short(t.Transfer)}-{c.Item1}-{c.Item2}-s0"), "transfer.png"))])));
         _report.Heading("What the teacher sees in each source");
         foreach (var bn in new[] { "current", "running" })
             _report.Figure($"histogram_{bn}.svg",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SixLabors.ImageSharp;
 using NoiseKD.Backends;
 using NoiseKD.Data;
 using NoiseKD.Distillation;
@@ -82,6 +83,15 @@ public static class BnReport
         report.Figure("normalized_shift.svg", SvgChart.Line("Normalized values vs N(0,1)", "BN layer (forward order)", "log10 symmetric KL", normSeries),
                       "Per layer: how far the normalized values are from a standard normal under the statistics each pass used.");
 
+        report.Heading("Per-layer histograms");
+        using (var grid = HistogramGrid.Render(runs[0].Result.Layers.Select((_, i) => (IReadOnlyList<double[]>)runs.Take(2)
+                   .Select(r => StandardizedChannelMeans(r.Result.Layers[i])).ToList()).ToList()))
+            grid.SaveAsPng(Path.Combine(o.OutDir, "layer_histograms.png"));
+        report.Picture("layer_histograms.png", "One cell per BN layer in forward order (left to right, top to bottom): the histogram of the layer's per-channel " +
+                       "input means standardized by its running statistics, (mean - running_mean) / sqrt(running_var + eps), on [-4, 4] (grey line: 0), " +
+                       "for real data (blue) and the transfer set (red), both with running statistics; purple where they overlap. Where the red bars leave 0 " +
+                       "the noise has shifted that layer.");
+
         report.Heading("Layers ranked by how much noise shifts them (running statistics)");
         var noiseRs = runs[1].Result.Layers;
         var ranked = noiseRs.Select((l, i) => (l, i)).OrderBy(t => t.l.ShiftFromRunning).ToList();
@@ -105,6 +115,10 @@ public static class BnReport
         report.Write();
         return Path.Combine(o.OutDir, "REPORT.md");
     }
+
+    /// <summary>Per channel, the input mean in units of the running deviation from the running mean: 0 where the input matches the running statistics.</summary>
+    static double[] StandardizedChannelMeans(BnLayerStats l) =>
+        l.Mean.Select((m, c) => (m - l.RunningMean[c]) / Math.Sqrt(l.RunningVar[c] + l.Eps)).ToArray();
 
     static List<(double, double)> Histogram(float[] values, float lo, float hi, int bins)
     {

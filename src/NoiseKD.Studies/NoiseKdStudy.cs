@@ -111,6 +111,9 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Table("table1", header, rows);
         _report.Paragraph("The same students evaluated with running statistics re-estimated from 1,000 real training images (no labels, forward passes only):");
         _report.Table("table1-adjusted", header, adjusted);
+        _report.Pictures(["transfer set", $"the first batch the {students[0].Arch} student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
+                         new[] { ("real", "real training images"), ("gaussian", "Gaussian noise N(0, 1)") }
+                             .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture($"t1-{t.Item1}-current-{students[0].Arch}-s0")])));
     }
 
     void PartialBn(string teacher)
@@ -125,7 +128,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         var series = new List<SvgChart.Series>();
         foreach (var side in new[] { "input", "output", "shift" })
         {
-            var points = new List<(double, double)>();
+            var cells = new List<(double, IReadOnlyList<double>)>();
             foreach (int p in percents)
             {
                 // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
@@ -133,13 +136,13 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                     .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side)["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
-                points.Add((p, accs.Average() * 100));
+                cells.Add((p, accs));
             }
-            series.Add(new SvgChart.Series($"from {side}", points));
+            series.Add(SvgChart.OverSeeds($"from {side}", cells));
         }
         _report.Table("table3", ["BN layers on RS", "counted from", $"{student.Arch} x{student.Width} accuracy (%)"], rows);
         _report.Figure("partial_bn.svg", SvgChart.Line("Teacher BN layers on running statistics", "% of BN layers on RS", "student accuracy (%)", series),
-                       "Student accuracy against the share of teacher BN layers on running statistics.");
+                       "Student accuracy against the share of teacher BN layers on running statistics (mean ± std over seeds).");
     }
 
     void TrainBatchSize(string teacher)
@@ -150,18 +153,18 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         long images = (long)config.Steps * config.Batch;
         var sizes = config.TrainBatchSizes ?? [32, 64, 128, 256];
         var rows = new List<IReadOnlyList<string>>();
-        var points = new List<(double, double)>();
+        var cells = new List<(double, IReadOnlyList<double>)>();
         foreach (int b in sizes)
         {
             var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"bs-{b}-s{seed}", student, "gaussian", "current", seed, b,
                                                                                  steps: (int)Math.Max(1, images / b))["acc_cs"]).ToList();
             rows.Add([b.ToString(CultureInfo.InvariantCulture), StudyReport.Percent(accs)]);
             _report.Cell("train-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
-            points.Add((b, accs.Average() * 100));
+            cells.Add((b, accs));
         }
         _report.Table("train-batch", ["batch size", "student accuracy (%)"], rows);
-        _report.Figure("train_batch.svg", SvgChart.Line("Batch size during distillation", "batch size", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
-                       "Student accuracy against the distillation batch size.");
+        _report.Figure("train_batch.svg", SvgChart.Line("Batch size during distillation", "batch size", "student accuracy (%)", [SvgChart.OverSeeds("Gaussian + CS", cells)], logX: true),
+                       "Student accuracy against the distillation batch size (mean ± std over seeds).");
     }
 
     void EvalBatchSize(IReadOnlyDictionary<string, double> reference, Dataset test, Normalization normalization)
@@ -213,7 +216,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Paragraph($"N(0,1) noise drawn at R x R and upsampled (nearest) to {size} x {size}: the paper's future-work item.");
         var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
-        var points = new List<(double, double)>();
+        var cells = new List<(double, IReadOnlyList<double>)>();
         int[] resolutions = [.. (config.NoiseResolutions ?? [1, 2, 4, size / 4, size / 2]).Where(r => r < size).Distinct().Order(), size];
         foreach (int r in resolutions)
         {
@@ -221,11 +224,13 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.Batch)["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
-            points.Add((r, accs.Average() * 100));
+            cells.Add((r, accs));
         }
         _report.Table("noise-resolution", ["noise resolution", "student accuracy (%)"], rows);
-        _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [new("Gaussian + CS", points)], logX: true),
-                       "Student accuracy against the resolution at which the noise is drawn.");
+        _report.Pictures(["noise resolution", "the first batch the student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
+                         resolutions.Select(r => ($"{r} x {r}", (IReadOnlyList<string>)[TransferPicture($"res-{r}-s0")])));
+        _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [SvgChart.OverSeeds("Gaussian + CS", cells)], logX: true),
+                       "Student accuracy against the resolution at which the noise is drawn (mean ± std over seeds).");
     }
 
     void Toy()
@@ -240,6 +245,9 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Figure("toy_embeddings.svg", SvgChart.Scatter("Hidden embeddings (data PCA axes)", "PC 1", "PC 2", toy.Embeddings),
                        "Last hidden layer of the MLP for data, noise with running statistics, and noise with current statistics.");
     }
+
+    /// <summary>The transfer.png that `distill` wrote for a run (its first batch).</summary>
+    string TransferPicture(string run) => Path.Combine(_runs.RunDir(run), "transfer.png");
 
     string ReferenceStudent() => Path.Combine(_runs.RunDir("resnet18-ref"), "student.safetensors");
 

@@ -77,6 +77,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         var results = config.Methods.ToDictionary(m => m, m => Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, m, seed)).ToList());
         Table(results);
         Curves(results);
+        Samples();
         Verdict(results);
         _report.Paragraph(StudyReport.RuntimeLine(_clock.Elapsed, _ran, _reused, config.Quick));
         _report.Write();
@@ -112,10 +113,22 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
 
     void Curves(Dictionary<string, List<RunResult>> results)
     {
-        var series = results.Select(kv => new SvgChart.Series(kv.Key,
-            Enumerable.Range(0, config.Epochs).Select(e => ((double)(e + 1), kv.Value.Average(r => r.Accuracies[e]) * 100)).ToList())).ToList();
+        var series = results.Select(kv => SvgChart.OverSeeds(kv.Key,
+            Enumerable.Range(0, config.Epochs).Select(e => ((double)(e + 1), (IReadOnlyList<double>)kv.Value.Select(r => r.Accuracies[e]).ToList())))).ToList();
         _report.Figure("accuracy_over_epochs.svg", SvgChart.Line("Student accuracy over training", "epoch", "test accuracy (%)", series),
-                       "Student test accuracy after every epoch (mean over seeds).");
+                       "Student test accuracy after every epoch (mean ± std over seeds).");
+    }
+
+    /// <summary>The generator's samples and the replayed ones at the first, middle and last epoch (seed 0), as the runs drew them.</summary>
+    void Samples()
+    {
+        _report.Heading("What the student learns from");
+        _report.Paragraph("Seed 0 of each method, after the epoch named in the column: row 1, eight generator samples (the same latent vectors every epoch); " +
+                          "row 2, eight replayed samples (VAE decoder samples for pre-dfkd, the first stored samples for the buffer, none for dfad). " +
+                          "Shown as images: x * std + mean, clipped to [0, 1].");
+        int[] epochs = [.. new[] { 1, (config.Epochs + 1) / 2, config.Epochs }.Distinct()];
+        _report.Pictures(["method", .. epochs.Select(e => $"epoch {e}")],
+                         config.Methods.Select(m => (m, (IReadOnlyList<string>)[.. epochs.Select(e => ReplayPictures.PathFor(RunDir(m, 0), e))])));
     }
 
     void Verdict(Dictionary<string, List<RunResult>> results)
@@ -142,10 +155,12 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                            BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed,
                            Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
 
+    string RunDir(string method, int seed) => Path.Combine(config.OutDir, "runs", $"{method.Replace(':', '-')}-s{seed}");
+
     /// <summary>One cached run: reads runs/NAME/metrics.jsonl when summary.json exists, else distills (resuming a checkpoint).</summary>
     RunResult Distill(string teacher, string method, int seed)
     {
-        string dir = Path.Combine(config.OutDir, "runs", $"{method.Replace(':', '-')}-s{seed}");
+        string dir = RunDir(method, seed);
         if (!File.Exists(Path.Combine(dir, "summary.json")))
         {
             progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {method}, seed {seed}");

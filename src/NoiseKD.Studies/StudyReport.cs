@@ -36,6 +36,22 @@ public sealed class StudyReport(string outDir, string title)
         _markdown.AppendLine($"![{caption}]({fileName})").AppendLine().AppendLine($"*{caption}*").AppendLine();
     }
 
+    /// <summary>
+    /// A table of pictures already written under <see cref="OutDir"/> (the runs' transfer.png and samples-epochNNN.png),
+    /// linked by relative path; a missing file (a run cached before pictures were drawn) shows as "–".
+    /// </summary>
+    public void Pictures(IReadOnlyList<string> header, IEnumerable<(string Label, IReadOnlyList<string> Paths)> rows)
+    {
+        string Cell(string label, string path) => File.Exists(path)
+            ? $"![{label}]({Path.GetRelativePath(OutDir, path).Replace('\\', '/')})"
+            : "–";
+        Table("pictures", header, rows.Select(r => (IReadOnlyList<string>)[r.Label, .. r.Paths.Select(p => Cell(r.Label, p))]));
+    }
+
+    /// <summary>A PNG already written under <see cref="OutDir"/>, shown with its caption.</summary>
+    public void Picture(string fileName, string caption) =>
+        _markdown.AppendLine($"![{caption}]({fileName})").AppendLine().AppendLine($"*{caption}*").AppendLine();
+
     public void Write()
     {
         AtomicFile.WriteAllText(Path.Combine(OutDir, "REPORT.md"), _markdown.ToString());

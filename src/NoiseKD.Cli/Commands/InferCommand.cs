@@ -1,6 +1,8 @@
 using CommandLine;
 using NoiseKD.Autograd;
+using NoiseKD.Backends;
 using NoiseKD.Models;
+using NoiseKD.Nn;
 using NoiseKD.Serialization;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
@@ -34,20 +36,27 @@ public sealed class InferCommand : CommonOptions, ICommand
         var (model, file) = ModelFile.Load(Model);
         var input = ReadInput(Input, file.Spec);
 
-        model.Eval();
-        float[] logits;
-        int[] shape;
-        using (BnControl.Override(model, statistics, updateRunning: false))
-        using (Tape.NoGrad())
-        using (new TensorScope())
-        {
-            var y = model.Forward(Tensor.FromArray(input.Data, input.Shape, device));
-            (logits, shape) = (y.ToArray(), y.Shape);
-        }
+        var (logits, shape) = Logits(model, input.Data, input.Shape, statistics, device);
         Safetensors.Write(Output, [new NamedArray(OutputName, shape, logits)],
                           new Dictionary<string, string> { ["arch"] = file.Spec.Arch, ["bn"] = statistics.ToString().ToLowerInvariant() });
         Console.WriteLine($"logits [{string.Join(", ", shape)}] of {file.Spec.Arch} (BN {statistics.ToString().ToLowerInvariant()}) written to {Output}");
         return 0;
+    }
+
+    /// <summary>
+    /// The model's logits for one input batch, in eval mode, on the given BatchNorm statistics (buffers never
+    /// move): what `infer` writes, and the reference the ONNX export is checked against.
+    /// </summary>
+    public static (float[] Logits, int[] Shape) Logits(Module model, float[] input, int[] inputShape, BnStatistics statistics, IBackend device)
+    {
+        model.Eval();
+        using (BnControl.Override(model, statistics, updateRunning: false))
+        using (Tape.NoGrad())
+        using (new TensorScope())
+        {
+            var y = model.Forward(Tensor.FromArray(input, inputShape, device));
+            return (y.ToArray(), y.Shape);
+        }
     }
 
     /// <summary>The tensor named 'input', checked against the [N, C, S, S] the model was built for.</summary>

@@ -13,6 +13,12 @@ public interface IReplayMemory
     /// <summary>Samples of past synthetic data for the student, or null when there is nothing to replay yet.</summary>
     Tensor? Sample(int count);
 
+    /// <summary>
+    /// Samples to look at (the run's picture of what is replayed), drawn with <paramref name="noise"/> so that the
+    /// run's own random streams and the memory's state do not move; null when there is nothing yet.
+    /// </summary>
+    Tensor? Show(int count, Generator noise);
+
     /// <summary>Learns from a batch of novel (detached) generator samples; returns the memory's training loss, if it has one.</summary>
     double? Observe(Tensor novel);
 
@@ -30,6 +36,7 @@ public sealed class NoReplay : IReplayMemory
 {
     public long Bytes => 0;
     public Tensor? Sample(int count) => null;
+    public Tensor? Show(int count, Generator noise) => null;
     public double? Observe(Tensor novel) => null;
     public IReadOnlyList<CheckpointPart> Parts => [];
     public IEnumerable<NamedArray> SaveState(IDictionary<string, string> metadata) => [];

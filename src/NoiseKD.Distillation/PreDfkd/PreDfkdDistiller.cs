@@ -85,6 +85,7 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
             // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
             metrics.Append(row);
             Checkpoint.Save(_files.Checkpoint, parts, studentSpec, epoch, options.Fingerprint(), extra, arrays);
+            ReplayPictures.Write(ReplayPictures.PathFor(options.OutDir, epoch), m.Generator, m.Memory, setup.Normalization, options.Seed + 5);
             _progress.EpochDone(row);
             if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }

@@ -39,6 +39,16 @@ public sealed class SampleBuffer : IReplayMemory
         return Tensor.FromArray(data, [count, .. _sampleShape]);
     }
 
+    /// <summary>The first <paramref name="count"/> stored samples (no draw: the reservoir's random stream is the run's).</summary>
+    public Tensor? Show(int count, Generator noise)
+    {
+        int n = Math.Min(count, _samples.Count);
+        if (n == 0) return null;
+        var data = new float[(long)n * _sampleFloats];
+        for (int i = 0; i < n; i++) _samples[i].CopyTo(data, (long)i * _sampleFloats);
+        return Tensor.FromArray(data, [n, .. _sampleShape]);
+    }
+
     public double? Observe(Tensor novel)
     {
         var host = novel.ToArray();

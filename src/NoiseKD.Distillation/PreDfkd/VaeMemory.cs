@@ -61,6 +61,17 @@ public sealed class VaeMemory : IReplayMemory
         return samples;
     }
 
+    /// <summary>For pictures: decoder samples of <paramref name="noise"/>'s latents in eval mode, untuned, leaving the run's own noise alone; nothing before the first update.</summary>
+    public Tensor? Show(int count, Generator noise)
+    {
+        if (count == 0 || _optimizer.StepCount == 0) return null;
+        _vae.Eval();
+        Tensor samples;
+        using (Tape.NoGrad()) samples = _vae.Decoder.Sample(count, noise);
+        _vae.Train();
+        return samples;
+    }
+
     /// <summary>Detached decoder samples of fresh (and, with <see cref="TunedReplay"/>, tuned) latents, in the decoder's current mode.</summary>
     Tensor Decode(int count)
     {

@@ -95,12 +95,15 @@ public class BnReportCommandTests
         var (code, output, error) = CliRunner.Run("bn-report", "--model", dir.File("t/model.safetensors"), "--data-root", dir.Path, "--samples", "64",
                                                   "--batch-size", "32", "--out", dir.File("bn"));
         Assert.True(code == 0, error);
-        foreach (var f in new[] { "REPORT.md", "bn_layers.csv", "input_shift.svg", "normalized_shift.svg", "pooled_features.svg" })
+        foreach (var f in new[] { "REPORT.md", "bn_layers.csv", "input_shift.svg", "normalized_shift.svg", "pooled_features.svg", "layer_histograms.png" })
             Assert.True(File.Exists(dir.File("bn/" + f)), f);
         var csv = File.ReadAllLines(dir.File("bn/bn_layers.csv"));
         Assert.Equal(1 + 3 * 20, csv.Length); // header + 20 BN layers x 3 conditions
         // Under current statistics the normalized values are (almost exactly) standard: far less shifted than noise under RS.
         double Norm(string condition) => csv.Skip(1).Select(l => l.Split(',')).Where(p => p[2] == condition).Average(p => double.Parse(p[5], System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(Norm("noise + CS") < Norm("noise + RS"));
+        Assert.Contains("](layer_histograms.png)", File.ReadAllText(dir.File("bn/REPORT.md")));
+        using var grid = SixLabors.ImageSharp.Image.Load(dir.File("bn/layer_histograms.png"));
+        Assert.Equal(NoiseKD.Studies.HistogramGrid.CellOrigin(20).Y, grid.Height); // 20 layers: 4 rows of 5 cells
     }
 }

@@ -147,6 +147,19 @@ public class CommandLineTests
         Assert.Equal(2 * 2 * 16, root.GetProperty("distill_images_cs").GetInt32());
         Assert.Single(File.ReadAllLines(dir.File("qs/noise_rs/metrics.jsonl")));
         Assert.Equal(2, File.ReadAllLines(dir.File("qs/noise_cs/metrics.jsonl")).Length);
+        Assert.Contains(dir.File("qs/student.onnx"), output); // the student as ONNX, next to the summary
+        // ONNX Runtime on that file classifies the test set as the student with re-estimated running statistics does.
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(dir.File("qs/student.onnx")))
+        {
+            int correct = 0;
+            for (int i = 0; i < test.Count; i++)
+            {
+                var image = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(test.Image(i).ToArray().Select(p => p / 255f).ToArray(), [1, 1, 28, 28]);
+                using var result = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("input", image)]);
+                if (Evaluator.ArgMax(result.Single().AsTensor<float>().ToArray()) == test.Labels[i]) correct++;
+            }
+            Assert.Equal(root.GetProperty("noise_cs_adjusted").GetDouble(), (double)correct / test.Count, 6);
+        }
 
         // A second run reuses the teacher and both students.
         (code, output, error) = CliRunner.Run(args);

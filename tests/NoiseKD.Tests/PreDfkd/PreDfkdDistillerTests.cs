@@ -176,6 +176,11 @@ public class PreDfkdDistillerTests
         foreach (var method in new[] { "pre-dfkd", "dfad", "replay-buffer:1" }) Assert.Contains($"| {method} |", text);
         Assert.Contains("accuracy_over_epochs.svg", text);
         System.Xml.Linq.XDocument.Load(Path.Combine(dir.Path, "accuracy_over_epochs.svg"));
+        foreach (var (method, epoch) in new[] { ("pre-dfkd", 1), ("pre-dfkd", 2), ("replay-buffer-1", 2), ("dfad", 1) })
+        {
+            Assert.Contains($"(runs/{method}-s0/samples-epoch00{epoch}.png)", text);
+            Assert.True(File.Exists(Path.Combine(dir.Path, "runs", $"{method}-s0", $"samples-epoch00{epoch}.png")));
+        }
         Assert.Contains(File.ReadAllLines(Path.Combine(dir.Path, "results.csv")), l => l.StartsWith("methods,pre-dfkd,replay_bytes,", StringComparison.Ordinal));
     }
 

@@ -52,7 +52,7 @@ public class RunLockTests
         string study = dir.File("study"), run = Path.Combine(study, "runs", "noise-cs");
         using var other = new ChildProcess(Train(dir.Path, run, 10_000));
         Assert.True(other.WaitUntil(() => RunLock.HolderOf(run) == other.Id, Minute), other.Error);
-        var runs = new NoiseKD.Studies.StudyRuns(study, dir.Path, NoiseKD.Training.SilentProgress.Instance, NoiseKD.Backends.Cpu.CpuBackend.Instance);
+        var runs = new NoiseKD.Studies.StudyRuns(study, "fashion-mnist", dir.Path, NoiseKD.Training.SilentProgress.Instance, NoiseKD.Backends.Cpu.CpuBackend.Instance);
         var e = Assert.Throws<RunLockedException>(() => runs.Distill("noise-cs", new NoiseKD.Distillation.DistillOptions("teacher.safetensors", "lenet5", ""), "a cell"));
         Assert.Equal(other.Id, e.HolderPid);
     }

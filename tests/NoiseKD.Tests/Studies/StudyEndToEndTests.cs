@@ -44,6 +44,11 @@ public class StudyEndToEndTests
         Assert.Equal(new[] { "t3-input-50-s0", "t3-output-50-s0", "t3-shift-50-s0" },
                      Directory.GetDirectories(dir.File("study/runs"), "t3-*").Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray());
 
+        // What the students saw: the runs' first batches, linked where the run lives (28x28 noise is Table 1's run).
+        Assert.Contains("![Gaussian noise N(0, 1)](runs/t1-gaussian-current-resnet18-s0/transfer.png)", text);
+        Assert.Contains("![7 x 7](runs/res-7-s0/transfer.png)", text);
+        Assert.Contains("![28 x 28](runs/t1-gaussian-current-resnet18-s0/transfer.png)", text);
+        Assert.True(File.Exists(dir.File("study/runs/res-7-s0/transfer.png")));
         Assert.Contains("Study runtime: ", text);
         Assert.DoesNotContain("read back from earlier", text);
 
@@ -95,6 +100,8 @@ public class StudyEndToEndTests
         Assert.Contains("gain > spread", text);
         Assert.True(File.Exists(dir.File("study/histogram_current.svg")));
         Assert.True(File.Exists(dir.File("study/histogram_running.svg")));
+        Assert.Contains("![random shapes](runs/shapes-balanced-current-s0/transfer.png)", text);
+        Assert.True(File.Exists(dir.File("study/runs/natural-unbalanced-current-s0/transfer.png")));
         Assert.Equal(7 * 4, File.ReadAllLines(dir.File("study/results.csv")).Count(l => l.StartsWith("arbitrary,", StringComparison.Ordinal)));
     }
 

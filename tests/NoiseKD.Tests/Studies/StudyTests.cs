@@ -27,8 +27,22 @@ public class StudyTests
         foreach (var svg in new[] { line, bars, scatter })
             Assert.Equal("svg", XDocument.Parse(svg).Root!.Name.LocalName);
         Assert.Contains("a &lt; b", line);
-        // s2 has one finite point: a marker but no line.
-        Assert.Equal(1, XDocument.Parse(line).Descendants().Count(e => e.Name.LocalName == "polyline"));
+        var texts = XDocument.Parse(line).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        Assert.Contains("s1", texts);                     // the legend
+        Assert.Contains("s2", texts);
+        Assert.Contains("1", texts);                      // round tick values on the log axis, not fifths of the range
+        Assert.Contains("10", texts);
+    }
+
+    [Fact]
+    public void SeedSpreadsAreDrawnAsErrorBars()
+    {
+        var spread = SvgChart.OverSeeds("cs", [(1.0, [0.5, 0.7]), (2.0, [0.6, 0.6]), (4.0, [0.2, 0.4])]);
+        Assert.Equal([(1.0, 60.0), (2.0, 60.0), (4.0, 30.0)], spread.Points.Select(p => (p.X, Math.Round(p.Y, 9))).ToArray());
+        Assert.Equal([14.142135624, 0, 14.142135624], spread.Errors!.Select(e => Math.Round(e, 9)).ToArray());
+        static int Lines(string svg) => XDocument.Parse(svg).Descendants().Count(e => e.Name.LocalName is "polyline" or "line");
+        int with = Lines(SvgChart.Line("t", "x", "y", [spread])), without = Lines(SvgChart.Line("t", "x", "y", [spread with { Errors = null }]));
+        Assert.True(with - without >= 2 * 3, $"{with} vs {without} line elements: two non-zero spreads draw a bar and two stops each");
     }
 
     [Fact]
