@@ -34,7 +34,8 @@ public static class Softmax
             sum = Loops.GroupSum(scratch, sum);
             if (p.Log != 0)
             {
-                float logSum = (float)Math.Log(sum);
+                // The float log of the double sum: ILGPU's double log goes through thread-local memory on PTX.
+                float logSum = MathF.Log((float)sum);
                 for (int j = Group.IdxX; j < p.Cols; j += Group.DimX) y[row + j] = x[row + j] - max - logSum;
             }
             else

@@ -52,11 +52,11 @@ public sealed partial class IlgpuBackend : IBackend
 
     /// <summary>ILGPU's CPU accelerator with warps of <paramref name="warpSize"/> (see <see cref="IlgpuDevices.CpuDevice"/>).</summary>
     public static IlgpuBackend CreateCpu(int warpSize = 4)
-    {
-        var device = IlgpuDevices.CpuDevice(warpSize);
-        return new IlgpuBackend(warpSize == 4 ? "ilgpu-cpu" : $"ilgpu-cpu (warp {warpSize})", b => b.CPU(device),
-                                context => context.GetCPUDevice(0).CreateAccelerator(context));
-    }
+        => CreateCpu(IlgpuDevices.CpuDevice(warpSize), warpSize == 4 ? "ilgpu-cpu" : $"ilgpu-cpu (warp {warpSize})");
+
+    /// <summary>ILGPU's CPU accelerator of any shape (the tests use one of 4 threads per group: each launch wakes fewer threads).</summary>
+    public static IlgpuBackend CreateCpu(CPUDevice device, string name)
+        => new(name, b => b.CPU(device), context => context.GetCPUDevice(0).CreateAccelerator(context));
 
     /// <summary>
     /// Opens <c>cuda:N</c> or <c>opencl:N</c> (<paramref name="kind"/> "cuda" or "opencl"); false with a
