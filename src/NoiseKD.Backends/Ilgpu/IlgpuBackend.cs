@@ -13,7 +13,7 @@ namespace NoiseKD.Backends.Ilgpu;
 /// IBackend on one ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU accelerator). Every primitive is a kernel
 /// of kernels/ (NoiseKD.Kernels), loaded once per op family on first use and its launcher kept; memory comes
 /// from the pool by exact length; everything runs in order on the accelerator's default stream, and the host
-/// waits only where it reads memory (<see cref="Download"/>) or hands memory over (<see cref="Upload"/>).
+/// waits only around host copies (<see cref="Download"/>, <see cref="Upload"/>).
 /// The host-side plans (convolution chunks, split K, reduction chunks) mirror Cpu/CpuBackend.*.cs.
 /// </summary>
 public sealed partial class IlgpuBackend : IBackend
@@ -166,6 +166,9 @@ public sealed partial class IlgpuBackend : IBackend
     {
         CheckRange(destination, destinationOffset, source.Length);
         if (source.IsEmpty) return;
+        // Copies between host and device are not ordered after queued kernels on every accelerator (ILGPU's CPU
+        // accelerator copies at once), so the queue drains first: a kernel still reading the destination keeps its data.
+        _stream.Synchronize();
         V(destination).SubView(destinationOffset, source.Length).CopyFromCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), source.Length);
         _stream.Synchronize(); // the span is the caller's once this returns
     }
@@ -174,6 +177,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         CheckRange(source, sourceOffset, destination.Length);
         if (destination.IsEmpty) return;
+        _stream.Synchronize(); // the kernels that write the source first (see Upload)
         V(source).SubView(sourceOffset, destination.Length).CopyToCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination), destination.Length);
         _stream.Synchronize();
     }
