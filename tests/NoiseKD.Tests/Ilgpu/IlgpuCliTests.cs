@@ -1,15 +1,30 @@
+using NoiseKD.Tensors;
+using NoiseKD.Tests.Backends;
 using NoiseKD.Tests.Cli;
 using Xunit;
 
 namespace NoiseKD.Tests.Ilgpu;
 
-/// <summary>--device ilgpu-cpu, ilgpu-cuda[:N], ilgpu-opencl[:N] and the ILGPU lines of `noisekd devices`.</summary>
+/// <summary>
+/// --device ilgpu-cpu, ilgpu-cuda[:N], ilgpu-opencl[:N] and the ILGPU lines of `noisekd devices`. A verb that opens a
+/// device makes it the process-wide default and disposes it when done, so these run alone and put the default back.
+/// </summary>
+[Collection(DeviceDefaultsCollection.Name)]
 public class IlgpuCliTests
 {
     [Fact]
     public void CheckOnIlgpuCpuPasses()
     {
-        var (code, output, error) = CliRunner.Run("check", "--device", "ilgpu-cpu", "--ops", "Gemm,BatchNormAddActivationForward,Softmax");
+        var previous = Devices.Default;
+        (int code, string output, string error) = (0, "", "");
+        try
+        {
+            (code, output, error) = CliRunner.Run("check", "--device", "ilgpu-cpu", "--ops", "Gemm,BatchNormAddActivationForward,Softmax");
+        }
+        finally
+        {
+            Devices.Default = previous;
+        }
         Assert.True(code == 0, output + error);
         Assert.Contains("check: ilgpu-cpu against cpu", output);
         Assert.Matches(@"all \d+ cases passed", output);
