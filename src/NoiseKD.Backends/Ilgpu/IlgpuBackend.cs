@@ -166,20 +166,20 @@ public sealed partial class IlgpuBackend : IBackend
     {
         CheckRange(destination, destinationOffset, source.Length);
         if (source.IsEmpty) return;
-        // Copies between host and device are not ordered after queued kernels on every accelerator (ILGPU's CPU
-        // accelerator copies at once), so the queue drains first: a kernel still reading the destination keeps its data.
-        _stream.Synchronize();
+        // The accelerator drains first, so a kernel still reading the destination keeps its data whatever
+        // ordering an accelerator gives its copies.
+        _accelerator.Synchronize();
         V(destination).SubView(destinationOffset, source.Length).CopyFromCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), source.Length);
-        _stream.Synchronize(); // the span is the caller's once this returns
+        _accelerator.Synchronize(); // the span is the caller's once this returns
     }
 
     public void Download(DeviceBuffer source, long sourceOffset, Span<float> destination)
     {
         CheckRange(source, sourceOffset, destination.Length);
         if (destination.IsEmpty) return;
-        _stream.Synchronize(); // the kernels that write the source first (see Upload)
+        _accelerator.Synchronize(); // the kernels that write the source first (see Upload)
         V(source).SubView(sourceOffset, destination.Length).CopyToCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination), destination.Length);
-        _stream.Synchronize();
+        _accelerator.Synchronize();
     }
 
     public void Fill(DeviceBuffer destination, long offset, long count, float value)
