@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CUDA backend's checks and timings on a GPU machine that has no .NET: run from the repository root
+# The CUDA backends' checks and timings (the NVRTC backend, then the ILGPU one) on a GPU machine that has no .NET: run from the repository root
 # after unpacking the self-contained build that ../shared/tools/device-publish packs:
 #
 #   ../shared/tools/device-publish                                   # here: writes .device/noisekd.tar.xz
@@ -70,6 +70,27 @@ if [ -n "$data_root" ] && [ -d "$data_root/fashion-mnist" ]; then
     step quickstart "$NK" quickstart --device cuda --data-root "$data_root" --out "$OUT/qs"
 else
     echo "quickstart: skipped (no fashion-mnist/ under NK_DATA_ROOT, /usr/share/datasets or .device/datasets)" | tee -a "$summary"
+fi
+
+# ---- ILGPU (kernels/NoiseKD.Kernels through ILGPU's PTX backend) -------------------------------------
+# The same kernels as PTX: written by the program itself (no GPU needed for that), then assembled by ptxas
+# for sm_80 and sm_90 where a toolkit is there; then the ILGPU backend's checks and timings on cuda:0.
+kernels_dir=/tmp/noisekd-ilgpu-kernels
+step ilgpu-kernels "$NK" kernels --out "$kernels_dir"
+if command -v ptxas >/dev/null 2>&1; then
+    step ilgpu-ptxas bash -c 'failed=0; for f in "$1"/*.sm_*.ptx; do arch=${f##*.sm_}; arch=sm_${arch%.ptx};
+        ptxas -arch="$arch" -v "$f" -o /dev/null 2>&1 | sed "s|^|$(basename "$f"): |" || failed=1; done; exit $failed' _ "$kernels_dir"
+else
+    echo "ilgpu-ptxas: skipped (no ptxas on PATH)" | tee -a "$summary"
+fi
+step ilgpu-check "$NK" check --device ilgpu-cuda
+step ilgpu-gemm-2048 "$NK" bench --device ilgpu-cuda --gemm 2048 --steps "$STEPS"
+step ilgpu-gemm-4096 "$NK" bench --device ilgpu-cuda --gemm 4096 --steps "$STEPS"
+step ilgpu-bench-resnet18 "$NK" bench --device ilgpu-cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
+step ilgpu-bench-noise-kd "$NK" bench --device ilgpu-cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
+    --input 3x32x32 --steps "$STEPS"
+if [ -n "$data_root" ] && [ -d "$data_root/fashion-mnist" ]; then
+    step ilgpu-quickstart "$NK" quickstart --device ilgpu-cuda --data-root "$data_root" --out "$OUT/qs-ilgpu"
 fi
 
 # PyTorch + cuDNN on the same configurations (and ours again, side by side).

@@ -23,7 +23,7 @@ public static class Program
     static readonly Type[] Verbs =
     [
         typeof(QuickstartCommand), typeof(TrainCommand), typeof(EvalCommand), typeof(DistillCommand), typeof(StudyCommand),
-        typeof(BnReportCommand), typeof(DataCommand), typeof(InferCommand), typeof(ImportCommand), typeof(ExportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand),
+        typeof(BnReportCommand), typeof(DataCommand), typeof(InferCommand), typeof(ImportCommand), typeof(ExportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand), typeof(KernelsCommand),
     ];
 
     public static int Main(string[] args)

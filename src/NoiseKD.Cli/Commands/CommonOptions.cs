@@ -2,6 +2,7 @@ using CommandLine;
 using NoiseKD.Backends;
 using NoiseKD.Backends.Cpu;
 using NoiseKD.Backends.Cuda;
+using NoiseKD.Backends.Ilgpu;
 using NoiseKD.Backends.OpenCl;
 using NoiseKD.Tensors;
 
@@ -10,7 +11,7 @@ namespace NoiseKD.Cli.Commands;
 /// <summary>Options every verb shares.</summary>
 public abstract class CommonOptions
 {
-    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, cuda (= cuda:0), cuda:N, opencl (the first OpenCL device) or opencl:PLATFORM:DEVICE (see `noisekd devices`).")]
+    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, cuda (= cuda:0), cuda:N, opencl (the first OpenCL device), opencl:PLATFORM:DEVICE, or through ILGPU: ilgpu-cpu, ilgpu-cuda[:N], ilgpu-opencl[:N] (see `noisekd devices`).")]
     public string Device { get; set; } = "cpu";
 
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
@@ -33,11 +34,25 @@ public abstract class CommonOptions
         return device;
     }
 
-    /// <summary>cpu, cuda (= cuda:0), cuda:N, opencl (= opencl:0:0) or opencl:PLATFORM:DEVICE; anything else, or a device that cannot open, is a user error.</summary>
+    /// <summary>
+    /// cpu, cuda (= cuda:0), cuda:N, opencl (= opencl:0:0), opencl:PLATFORM:DEVICE, ilgpu-cpu, ilgpu-cuda[:N] or
+    /// ilgpu-opencl[:N]; anything else, or a device that cannot open, is a user error.
+    /// </summary>
     public static IBackend ParseDevice(string spec)
     {
         string[] parts = spec.ToLowerInvariant().Split(':');
         if (parts is ["cpu"]) return CpuBackend.Instance;
+        if (parts is ["ilgpu-cpu"]) return IlgpuBackend.CreateCpu();
+        if (parts[0] is "ilgpu-cuda" or "ilgpu-opencl" && parts.Length is 1 or 2)
+        {
+            string kind = parts[0]["ilgpu-".Length..];
+            int index = 0;
+            if (parts.Length == 2 && !(int.TryParse(parts[1], out index) && index >= 0))
+                throw new ArgumentException($"--device '{spec}': expected {parts[0]}:N with a device index, e.g. {parts[0]}:0");
+            if (!IlgpuBackend.TryCreate(kind, index, out var backend, out var reason))
+                throw new ArgumentException($"--device '{spec}' is not available: {reason}");
+            return backend!;
+        }
         if (parts[0] == "opencl" && parts.Length is 1 or 3)
         {
             int platform = 0, device = 0;
@@ -56,6 +71,6 @@ public abstract class CommonOptions
                 throw new ArgumentException($"--device '{spec}' is not available: {reason}");
             return backend!;
         }
-        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, cuda, cuda:N, opencl or opencl:PLATFORM:DEVICE (`noisekd devices` lists them)");
+        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, cuda, cuda:N, opencl, opencl:PLATFORM:DEVICE, ilgpu-cpu, ilgpu-cuda:N or ilgpu-opencl:N (`noisekd devices` lists them)");
     }
 }

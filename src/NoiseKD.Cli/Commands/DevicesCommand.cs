@@ -1,11 +1,12 @@
 using CommandLine;
 using NoiseKD.Backends.Cpu;
 using NoiseKD.Backends.Cuda;
+using NoiseKD.Backends.Ilgpu;
 using NoiseKD.Backends.OpenCl;
 
 namespace NoiseKD.Cli.Commands;
 
-[Verb("devices", HelpText = "List the devices --device can name: the CPU, every CUDA device and every OpenCL platform and device.")]
+[Verb("devices", HelpText = "List the devices --device can name: the CPU, every CUDA device and every OpenCL platform and device, and every device ILGPU sees (with the reason where it cannot use one).")]
 public sealed class DevicesCommand : ICommand
 {
     public int Run()
@@ -13,7 +14,19 @@ public sealed class DevicesCommand : ICommand
         Console.WriteLine($"cpu            managed CPU backend, {CpuParallel.Threads} threads");
         ListCuda();
         ListOpenCl();
+        ListIlgpu();
         return 0;
+    }
+
+    /// <summary>ILGPU's devices under their ilgpu- spellings; one it cannot use says why in one sentence.</summary>
+    static void ListIlgpu()
+    {
+        Console.WriteLine("ILGPU 1.5.3");
+        foreach (var d in IlgpuDevices.All())
+        {
+            string selector = d.Selector == "ilgpu-cpu" ? d.Selector : "ilgpu-" + d.Selector;
+            Console.WriteLine(d.Unusable is null ? $"{selector,-14} {d.Description}" : $"{selector,-14} {d.Description}; cannot be used: {d.Unusable}.");
+        }
     }
 
     static void ListCuda()
