@@ -1,5 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using NoiseKD.IO;
 
 namespace NoiseKD.Data;
 
@@ -62,6 +63,6 @@ public sealed class ImageGrid(int channels, int height, int width, Normalization
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         using var image = Render();
-        image.SaveAsPng(path);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 }

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using NoiseKD.Export.Onnx;
 using NoiseKD.Models;
 using NoiseKD.Nn;
+using NoiseKD.IO;
 
 namespace NoiseKD.Export;
 
@@ -33,7 +34,7 @@ public static class OnnxExporter
         var (proto, note) = Build(model, file, options);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllBytes(path, proto.ToByteArray());
+        AtomicFile.WriteAllBytes(path, proto.ToByteArray());
         return note;
     }
 

@@ -86,7 +86,7 @@ public static class BnReport
         report.Heading("Per-layer histograms");
         using (var grid = HistogramGrid.Render(runs[0].Result.Layers.Select((_, i) => (IReadOnlyList<double[]>)runs.Take(2)
                    .Select(r => StandardizedChannelMeans(r.Result.Layers[i])).ToList()).ToList()))
-            grid.SaveAsPng(Path.Combine(o.OutDir, "layer_histograms.png"));
+            NoiseKD.IO.AtomicFile.Write(Path.Combine(o.OutDir, "layer_histograms.png"), stream => grid.SaveAsPng(stream));
         report.Picture("layer_histograms.png", "One cell per BN layer in forward order (left to right, top to bottom): the histogram of the layer's per-channel " +
                        "input means standardized by its running statistics, (mean - running_mean) / sqrt(running_var + eps), on [-4, 4] (grey line: 0), " +
                        "for real data (blue) and the transfer set (red), both with running statistics; purple where they overlap. Where the red bars leave 0 " +

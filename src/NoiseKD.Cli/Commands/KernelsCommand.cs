@@ -1,5 +1,6 @@
 using CommandLine;
 using NoiseKD.Backends.Ilgpu;
+using NoiseKD.IO;
 
 namespace NoiseKD.Cli.Commands;
 
@@ -19,7 +20,7 @@ public sealed class KernelsCommand : ICommand
         int files = 0;
         foreach (var kernel in KernelCodegen.Ptx().Concat(KernelCodegen.OpenCl()))
         {
-            File.WriteAllText(Path.Combine(Out, kernel.FileName), kernel.Code);
+            AtomicFile.WriteAllText(Path.Combine(Out, kernel.FileName), kernel.Code);
             files++;
         }
         Console.WriteLine($"kernels: {KernelCodegen.Kernels.Count} kernels, {files} files in {Out}");
