@@ -106,6 +106,28 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         ExportCommand.ExportOnnx(Path.Combine(Out, "noise_cs", "student.safetensors"), onnx, new OnnxExportOptions(IncludeNormalization: true), 1000, "fashion-mnist", DataRoot, device);
         Console.WriteLine($"the Gaussian + CS student as ONNX (input 'input' [N, 1, 28, 28] raw pixels in [0, 1], output 'logits' [N, 10]; " +
                           $"test accuracy {summary["noise_cs_adjusted"]:P2}, its noise_cs_adjusted): {onnx}");
+        WriteReport(summary, teacherAccuracy, recipe, batchSize);
+        Console.WriteLine($"report with the noise the students saw: {Path.Combine(Out, "REPORT.md")}");
         return 0;
+    }
+
+    /// <summary>REPORT.md: the side-by-side table and the first noise batch each student saw (its run's transfer.png).</summary>
+    void WriteReport(Dictionary<string, object> summary, double teacherAccuracy, NoiseRecipe recipe, int batchSize)
+    {
+        var report = new Studies.StudyReport(Out, "Quickstart: Gaussian-noise KD on Fashion-MNIST");
+        report.Paragraph($"Teacher {Teacher} x{TeacherWidth} trained on Fashion-MNIST; students {Student} x{StudentWidth} distilled from N(0, 1) noise in the " +
+                         $"normalized input space with the teacher's BatchNorm on running (RS) or current (CS) statistics; {recipe.Describe()}; students evaluated " +
+                         $"on the 10,000 test images with their BN on current statistics (batch {recipe.EvalBatchSize}).");
+        string Share(string key) => $"{(double)summary[key] / teacherAccuracy:P0}";
+        report.Table("quickstart", ["", "test accuracy", "of teacher"],
+        [
+            ["teacher (real data)", $"{teacherAccuracy:P2}", "100%"],
+            [$"student, Gaussian noise + teacher RS ({RsEpochs * Steps * batchSize:N0} images)", $"{summary["noise_rs"]:P2}", Share("noise_rs")],
+            [$"student, Gaussian noise + teacher CS ({Epochs * Steps * batchSize:N0} images)", $"{summary["noise_cs"]:P2}", Share("noise_cs")],
+        ]);
+        report.Pictures(["student", "the first noise batch it saw, shown as images: x * std + mean, clipped to [0, 1]"],
+                        [("teacher on RS", [Path.Combine(Out, "noise_rs", "transfer.png")]), ("teacher on CS", [Path.Combine(Out, "noise_cs", "transfer.png")])]);
+        report.Paragraph("The CS student as ONNX (raw pixels in [0, 1], running statistics re-estimated from 1,000 real images): student.onnx.");
+        report.Write();
     }
 }

@@ -148,6 +148,12 @@ public class CommandLineTests
         Assert.Single(File.ReadAllLines(dir.File("qs/noise_rs/metrics.jsonl")));
         Assert.Equal(2, File.ReadAllLines(dir.File("qs/noise_cs/metrics.jsonl")).Length);
         Assert.Contains(dir.File("qs/student.onnx"), output); // the student as ONNX, next to the summary
+        // REPORT.md shows the table and the noise each student saw (both pictures exist and are linked).
+        string report = File.ReadAllText(dir.File("qs/REPORT.md"));
+        Assert.Contains("![teacher on RS](noise_rs/transfer.png)", report);
+        Assert.Contains("![teacher on CS](noise_cs/transfer.png)", report);
+        Assert.True(File.Exists(dir.File("qs/noise_rs/transfer.png")) && File.Exists(dir.File("qs/noise_cs/transfer.png")));
+        Assert.Contains($"{root.GetProperty("noise_cs").GetDouble():P2}", report);
         // ONNX Runtime on that file classifies the test set as the student with re-estimated running statistics does.
         using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(dir.File("qs/student.onnx")))
         {
