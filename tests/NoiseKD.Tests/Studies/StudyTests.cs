@@ -35,6 +35,29 @@ public class StudyTests
     }
 
     [Fact]
+    public void BarsAreVerticalAndProportional()
+    {
+        // OxyPlot draws each bar as a rect in the series colour (#1f77b4); the legend swatch is the small one without crispEdges.
+        string svg = SvgChart.Bars("bars", "% of the set", ["c1", "c2", "c3"], [("one", [10, 20, 40])]);
+        var doc = XDocument.Parse(svg);
+        var bars = doc.Descendants().Where(e => e.Name.LocalName == "rect" && (string?)e.Attribute("style") is { } style
+                                                && style.Contains("fill:rgb(31,119,180)") && e.Attribute("shape-rendering") is not null)
+                      .Select(e => (X: double.Parse((string)e.Attribute("x")!, System.Globalization.CultureInfo.InvariantCulture),
+                                    Bottom: double.Parse((string)e.Attribute("y")!, System.Globalization.CultureInfo.InvariantCulture)
+                                            + double.Parse((string)e.Attribute("height")!, System.Globalization.CultureInfo.InvariantCulture),
+                                    Height: double.Parse((string)e.Attribute("height")!, System.Globalization.CultureInfo.InvariantCulture)))
+                      .OrderBy(b => b.X).ToList();
+        Assert.Equal(3, bars.Count);
+        Assert.All(bars, b => Assert.Equal(bars[0].Bottom, b.Bottom, 1));        // standing on one baseline: vertical bars
+        Assert.Equal(2.0, bars[1].Height / bars[0].Height, 2);                   // heights in proportion to the values from 0
+        Assert.Equal(4.0, bars[2].Height / bars[0].Height, 2);
+        var texts = doc.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        Assert.Contains("c2", texts);
+        Assert.Contains("one", texts);
+        Assert.Contains("% of the set", texts);
+    }
+
+    [Fact]
     public void SeedSpreadsAreDrawnAsErrorBars()
     {
         var spread = SvgChart.OverSeeds("cs", [(1.0, [0.5, 0.7]), (2.0, [0.6, 0.6]), (4.0, [0.2, 0.4])]);
