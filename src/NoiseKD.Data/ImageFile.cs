@@ -62,7 +62,7 @@ public static class ImageFile
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidMemoryOperationException or IOException
                                   or UnauthorizedAccessException or ArgumentException or IndexOutOfRangeException or InvalidOperationException
-                                  or ArithmeticException) // a netpbm maxval of 0 divides by zero in 2.1.13's decoder (found by ParserFuzzTests.Images)
+                                  or ArithmeticException) // 2.1.13's netpbm decoder threw DivideByZeroException (PbmDecoderCore.ProcessUpscaling) on a fuzzed header
         {
             // A crafted or damaged file can make a 2.x decoder throw what is normally a bug (index, argument); for a
             // file we were asked to read it is the file's fault.

@@ -127,21 +127,22 @@ public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
         Fuzz("CIFAR", Gen.Select(Mutated(a, b), Gen.Bool), input => CifarFormat.Read("cifar", [Temp(input.Item1)], input.Item2));
     }
 
+    static byte[] ImagesPng()
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(3, 2);
+        image[1, 1] = new SixLabors.ImageSharp.PixelFormats.Rgb24(10, 200, 30);
+        using var stream = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, stream);
+        return stream.ToArray();
+    }
+
     [Fact]
     public void Images()
     {
         // The image library's inputs (folder transfer sets): netpbm written by hand and a PNG written by ImageSharp as seeds.
-        byte[] Png()
-        {
-            using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(3, 2);
-            image[1, 1] = new SixLabors.ImageSharp.PixelFormats.Rgb24(10, 200, 30);
-            using var stream = new MemoryStream();
-            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, stream);
-            return stream.ToArray();
-        }
         byte[] p2 = Encoding.ASCII.GetBytes("P2\n# c\n3 2\n255\n0 1 2\n3 4 5\n"), p3 = Encoding.ASCII.GetBytes("P3 2 1 65535 1 2 3 4 5 60000\n");
         byte[] p5 = [.. Encoding.ASCII.GetBytes("P5 3 1 255\n"), 0, 128, 255];
-        Fuzz("image", Mutated(Png(), p2, p3, p5), bytes => ImageFile.Read(Temp(bytes)));
+        Fuzz("image", Mutated(ImagesPng(), p2, p3, p5), bytes => ImageFile.Read(Temp(bytes)));
     }
 
     [Fact]

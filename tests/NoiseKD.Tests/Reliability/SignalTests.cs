@@ -118,8 +118,9 @@ public class SignalTests
         using var dir = new TempDir();
         SyntheticFashionMnist.Write(dir.Path, 1024, 50);
         string run = dir.File("run");
-        // Steps long enough (hundreds of ms) that the second signal lands while the first one's step is still running.
-        using var child = new ChildProcess(Train(dir.Path, run, 1000, width: "0.25", batch: "128"));
+        // Steps long enough (seconds at full width and batch 256) that the second signal lands while the first one's step
+        // is still running, on a quiet machine too (at width 0.25 and batch 128 a quiet CI machine finished the step first).
+        using var child = new ChildProcess(Train(dir.Path, run, 1000, width: "1", batch: "256"));
         Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
         child.Signal(15);
         // Two signals sent back to back would merge into one pending signal: the second goes once the first was seen.
