@@ -16,7 +16,6 @@ namespace NoiseKD.Distillation.PreDfkd;
 public static class PreDfkdRecipe
 {
     public const string PaperName = "paper", EngineName = "engine";
-    public static readonly string[] Names = [PaperName, EngineName];
 
     /// <summary>The values a recipe gives the options left null.</summary>
     public sealed record Preset(int LatentSize, int KdIterations, GeneratorObjective Generator, ReplayScheme Scheme,
@@ -31,8 +30,7 @@ public static class PreDfkdRecipe
                                               SgdCosine, KdObjective.Parse("l1"));
 
     /// <summary>The recipe's name as spelled here (any case given), or a user error naming the recipes.</summary>
-    public static string Normalize(string name) => Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"--recipe '{name}' must be {string.Join(" or ", Names)}");
+    public static string Normalize(string name) => Recipes.Parse(name).Name(); // one parser for the recipe names of every method
 
     public static Preset Get(string name) => Normalize(name) == PaperName ? Paper : Engine;
 
