@@ -169,8 +169,16 @@ public sealed partial class IlgpuBackend : IBackend
         // The accelerator drains first, so a kernel still reading the destination keeps its data whatever
         // ordering an accelerator gives its copies.
         _accelerator.Synchronize();
-        V(destination).SubView(destinationOffset, source.Length).CopyFromCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), source.Length);
-        _accelerator.Synchronize(); // the span is the caller's once this returns
+        // ILGPU copies from the raw address of the first element: the memory stays pinned until the copy is
+        // done, or a compacting collection moves a managed array mid-copy (issue #19: C came back all zeros).
+        unsafe
+        {
+            fixed (float* pinned = source)
+            {
+                V(destination).SubView(destinationOffset, source.Length).CopyFromCPU(_stream, ref *pinned, source.Length);
+                _accelerator.Synchronize(); // the span is the caller's once this returns
+            }
+        }
     }
 
     public void Download(DeviceBuffer source, long sourceOffset, Span<float> destination)
@@ -178,8 +186,14 @@ public sealed partial class IlgpuBackend : IBackend
         CheckRange(source, sourceOffset, destination.Length);
         if (destination.IsEmpty) return;
         _accelerator.Synchronize(); // the kernels that write the source first (see Upload)
-        V(source).SubView(sourceOffset, destination.Length).CopyToCPU(_stream, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination), destination.Length);
-        _accelerator.Synchronize();
+        unsafe
+        {
+            fixed (float* pinned = destination) // pinned until the copy is done (see Upload)
+            {
+                V(source).SubView(sourceOffset, destination.Length).CopyToCPU(_stream, ref *pinned, destination.Length);
+                _accelerator.Synchronize();
+            }
+        }
     }
 
     public void Fill(DeviceBuffer destination, long offset, long count, float value)
