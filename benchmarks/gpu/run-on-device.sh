@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The CUDA backends' checks and timings (the NVRTC backend, then the ILGPU one) on a GPU machine that has no .NET: run from the repository root
-# after unpacking the self-contained build that ../shared/tools/device-publish packs:
+# The CUDA checks and timings of our ILGPU kernels (kernels/, through ILGPU's PTX backend) on a GPU machine
+# that has no .NET: run from the repository root after unpacking the self-contained build that
+# ../shared/tools/device-publish packs:
 #
 #   ../shared/tools/device-publish                                   # here: writes .device/noisekd.tar.xz
 #   # optional, for quickstart (30 MiB; build + data must stay under the 64 MiB a device call carries):
@@ -11,8 +12,7 @@
 # Writes under $OUT (default ./gpu-out): one log per step, summary.txt with every step's exit code,
 # nvidia-smi.txt, and the quickstart run in $OUT/qs. A failing step is recorded and the next one runs.
 # Environment: NK (the program, default /tmp/nk/noisekd), NK_DATA_ROOT (folder holding fashion-mnist/),
-# NOISEKD_NVRTC (the NVRTC library or its folder; found in pip's nvidia-cuda-nvrtc wheel when unset and
-# the backend's own search finds none), STEPS (timed steps, default 20).
+# STEPS (timed steps, default 20).
 set -uo pipefail
 NK=${NK:-/tmp/nk/noisekd}
 OUT=${OUT:-./gpu-out}
@@ -22,26 +22,6 @@ summary="$OUT/summary.txt"
 : > "$summary"
 
 [ -x "$NK" ] || { echo "run-on-device: $NK is not there; unpack .device/noisekd.tar.xz to /tmp/nk first" >&2; exit 2; }
-
-# Kernels compile once per run into a cache outside $OUT (nothing large comes back).
-export NOISEKD_CACHE_DIR=${NOISEKD_CACHE_DIR:-/tmp/noisekd-cache}
-
-# NVRTC: the backend searches $CUDA_HOME/lib64, /usr/local/cuda*/lib64 and the system folders; a machine
-# with only PyTorch has it inside the nvidia-cuda-nvrtc wheel (or torch/lib), so point there when needed.
-if [ -z "${NOISEKD_NVRTC:-}" ] && ! ls /usr/local/cuda*/lib64/libnvrtc.so* /usr/lib/x86_64-linux-gnu/libnvrtc.so* >/dev/null 2>&1; then
-    wheel=$(python3 - <<'PY' 2>/dev/null
-import glob, os, site
-roots = site.getsitepackages() + [site.getusersitepackages()]
-for pattern in ("nvidia/cuda_nvrtc/lib/libnvrtc.so*", "torch/lib/libnvrtc*.so*"):
-    for root in roots:
-        hits = sorted(h for h in glob.glob(os.path.join(root, pattern)) if "builtins" not in h)
-        if hits:
-            print(hits[-1]); raise SystemExit
-PY
-)
-    [ -n "$wheel" ] && export NOISEKD_NVRTC="$wheel"
-fi
-echo "NOISEKD_NVRTC=${NOISEKD_NVRTC:-<backend search>}" | tee -a "$summary"
 
 # step NAME COMMAND...: runs one step, its output in $OUT/NAME.log, its exit code in summary.txt.
 step() {
@@ -56,8 +36,20 @@ step() {
 
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi" > "$OUT/nvidia-smi.txt"
 step devices "$NK" devices
+
+# Every kernel as PTX, written by the program itself (no GPU needed for that), then assembled by ptxas for
+# sm_80 and sm_90 where a toolkit is there.
+kernels_dir=/tmp/noisekd-kernels
+step kernels "$NK" kernels --out "$kernels_dir"
+if command -v ptxas >/dev/null 2>&1; then
+    step ptxas bash -c 'failed=0; for f in "$1"/*.sm_*.ptx; do arch=${f##*.sm_}; arch=sm_${arch%.ptx};
+        ptxas -arch="$arch" -v "$f" -o /dev/null 2>&1 | sed "s|^|$(basename "$f"): |" || failed=1; done; exit $failed' _ "$kernels_dir"
+else
+    echo "ptxas: skipped (no ptxas on PATH)" | tee -a "$summary"
+fi
 step check "$NK" check --device cuda
 step gemm-2048 "$NK" bench --device cuda --gemm 2048 --steps "$STEPS"
+step gemm-4096 "$NK" bench --device cuda --gemm 4096 --steps "$STEPS"
 step bench-resnet18 "$NK" bench --device cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
 step bench-noise-kd "$NK" bench --device cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
     --input 3x32x32 --steps "$STEPS"
@@ -70,27 +62,6 @@ if [ -n "$data_root" ] && [ -d "$data_root/fashion-mnist" ]; then
     step quickstart "$NK" quickstart --device cuda --data-root "$data_root" --out "$OUT/qs"
 else
     echo "quickstart: skipped (no fashion-mnist/ under NK_DATA_ROOT, /usr/share/datasets or .device/datasets)" | tee -a "$summary"
-fi
-
-# ---- ILGPU (kernels/NoiseKD.Kernels through ILGPU's PTX backend) -------------------------------------
-# The same kernels as PTX: written by the program itself (no GPU needed for that), then assembled by ptxas
-# for sm_80 and sm_90 where a toolkit is there; then the ILGPU backend's checks and timings on cuda:0.
-kernels_dir=/tmp/noisekd-ilgpu-kernels
-step ilgpu-kernels "$NK" kernels --out "$kernels_dir"
-if command -v ptxas >/dev/null 2>&1; then
-    step ilgpu-ptxas bash -c 'failed=0; for f in "$1"/*.sm_*.ptx; do arch=${f##*.sm_}; arch=sm_${arch%.ptx};
-        ptxas -arch="$arch" -v "$f" -o /dev/null 2>&1 | sed "s|^|$(basename "$f"): |" || failed=1; done; exit $failed' _ "$kernels_dir"
-else
-    echo "ilgpu-ptxas: skipped (no ptxas on PATH)" | tee -a "$summary"
-fi
-step ilgpu-check "$NK" check --device ilgpu-cuda
-step ilgpu-gemm-2048 "$NK" bench --device ilgpu-cuda --gemm 2048 --steps "$STEPS"
-step ilgpu-gemm-4096 "$NK" bench --device ilgpu-cuda --gemm 4096 --steps "$STEPS"
-step ilgpu-bench-resnet18 "$NK" bench --device ilgpu-cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
-step ilgpu-bench-noise-kd "$NK" bench --device ilgpu-cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
-    --input 3x32x32 --steps "$STEPS"
-if [ -n "$data_root" ] && [ -d "$data_root/fashion-mnist" ]; then
-    step ilgpu-quickstart "$NK" quickstart --device ilgpu-cuda --data-root "$data_root" --out "$OUT/qs-ilgpu"
 fi
 
 # PyTorch + cuDNN on the same configurations (and ours again, side by side).

@@ -40,7 +40,7 @@ public static class IlgpuDevices
         var cpu = CpuDevice(4);
         var list = new List<IlgpuDeviceInfo>
         {
-            new("ilgpu-cpu", $"ILGPU CPU accelerator (warp {cpu.WarpSize}, {cpu.MaxNumThreadsPerGroup} threads per group, {cpu.NumMultiprocessors} multiprocessors; slow, for verification)", null),
+            new("ilgpu-cpu", $"ILGPU CPU accelerator (warp {cpu.WarpSize}, {cpu.MaxNumThreadsPerGroup} threads per group, {cpu.NumMultiprocessors} multiprocessor{(cpu.NumMultiprocessors == 1 ? "" : "s")}; slow, for verification)", null),
         };
         list.AddRange(Cuda());
         list.AddRange(OpenCl());

@@ -1,9 +1,7 @@
 using CommandLine;
 using NoiseKD.Backends;
 using NoiseKD.Backends.Cpu;
-using NoiseKD.Backends.Cuda;
 using NoiseKD.Backends.Ilgpu;
-using NoiseKD.Backends.OpenCl;
 using NoiseKD.Tensors;
 
 namespace NoiseKD.Cli.Commands;
@@ -11,7 +9,7 @@ namespace NoiseKD.Cli.Commands;
 /// <summary>Options every verb shares.</summary>
 public abstract class CommonOptions
 {
-    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu, cuda (= cuda:0), cuda:N, opencl (the first OpenCL device), opencl:PLATFORM:DEVICE, or through ILGPU: ilgpu-cpu, ilgpu-cuda[:N], ilgpu-opencl[:N] (see `noisekd devices`).")]
+    [Option("device", Default = "cpu", HelpText = "Device to compute on: cpu (the managed CPU backend), cuda[:N] or opencl[:N] (our ILGPU kernels on a GPU; N defaults to 0), ilgpu-cpu (the same kernels on ILGPU's CPU accelerator: slow, for verification). `noisekd devices` lists them.")]
     public string Device { get; set; } = "cpu";
 
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
@@ -35,42 +33,25 @@ public abstract class CommonOptions
     }
 
     /// <summary>
-    /// cpu, cuda (= cuda:0), cuda:N, opencl (= opencl:0:0), opencl:PLATFORM:DEVICE, ilgpu-cpu, ilgpu-cuda[:N] or
-    /// ilgpu-opencl[:N]; anything else, or a device that cannot open, is a user error.
+    /// cpu, ilgpu-cpu, cuda[:N] or opencl[:N] (ILGPU's CUDA and OpenCL backends; the older spellings
+    /// ilgpu-cuda[:N] and ilgpu-opencl[:N] name the same devices); anything else, or a device that cannot
+    /// open, is a user error.
     /// </summary>
     public static IBackend ParseDevice(string spec)
     {
         string[] parts = spec.ToLowerInvariant().Split(':');
         if (parts is ["cpu"]) return CpuBackend.Instance;
         if (parts is ["ilgpu-cpu"]) return IlgpuBackend.CreateCpu();
-        if (parts[0] is "ilgpu-cuda" or "ilgpu-opencl" && parts.Length is 1 or 2)
+        string kind = parts[0].StartsWith("ilgpu-", StringComparison.Ordinal) ? parts[0]["ilgpu-".Length..] : parts[0];
+        if (kind is "cuda" or "opencl")
         {
-            string kind = parts[0]["ilgpu-".Length..];
             int index = 0;
-            if (parts.Length == 2 && !(int.TryParse(parts[1], out index) && index >= 0))
-                throw new ArgumentException($"--device '{spec}': expected {parts[0]}:N with a device index, e.g. {parts[0]}:0");
+            if (parts.Length > 2 || parts.Length == 2 && !(int.TryParse(parts[1], out index) && index >= 0))
+                throw new ArgumentException($"--device '{spec}': expected {kind}:N with one device index, e.g. {kind}:0 (`noisekd devices` lists them)");
             if (!IlgpuBackend.TryCreate(kind, index, out var backend, out var reason))
                 throw new ArgumentException($"--device '{spec}' is not available: {reason}");
             return backend!;
         }
-        if (parts[0] == "opencl" && parts.Length is 1 or 3)
-        {
-            int platform = 0, device = 0;
-            if (parts.Length == 3 && !(int.TryParse(parts[1], out platform) && int.TryParse(parts[2], out device)))
-                throw new ArgumentException($"--device '{spec}': expected opencl:PLATFORM:DEVICE with two indices, e.g. opencl:0:0");
-            if (!OpenClBackend.TryCreate(platform, device, out var backend, out var reason))
-                throw new ArgumentException($"--device '{spec}' is not available: {reason}");
-            return backend!;
-        }
-        if (parts[0] == "cuda" && parts.Length is 1 or 2)
-        {
-            int index = 0;
-            if (parts.Length == 2 && !(int.TryParse(parts[1], out index) && index >= 0))
-                throw new ArgumentException($"--device '{spec}': expected cuda:N with a device index, e.g. cuda:0");
-            if (!CudaBackend.TryCreate(index, out var backend, out var reason))
-                throw new ArgumentException($"--device '{spec}' is not available: {reason}");
-            return backend!;
-        }
-        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, cuda, cuda:N, opencl, opencl:PLATFORM:DEVICE, ilgpu-cpu, ilgpu-cuda:N or ilgpu-opencl:N (`noisekd devices` lists them)");
+        throw new ArgumentException($"--device '{spec}' is not a device; use cpu, cuda, cuda:N, opencl, opencl:N or ilgpu-cpu (`noisekd devices` lists them)");
     }
 }
