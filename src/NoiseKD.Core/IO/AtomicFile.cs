@@ -4,9 +4,11 @@ namespace NoiseKD.IO;
 
 /// <summary>
 /// Every file the project writes goes through here: the bytes go to a temporary file in the same folder,
-/// are flushed to disk (fsync), and the temporary file is renamed over the target. A crash or a full disk
-/// therefore leaves either the previous file or the whole new one, never half a file; on any failure the
-/// temporary file is deleted and a <see cref="StorageException"/> names the path and the cause.
+/// are flushed to disk (fsync), the temporary file is renamed over the target, and the folder is flushed so
+/// the rename itself is on disk. A crash or a full disk therefore leaves either the previous file or the
+/// whole new one, never half a file; on any failure the temporary file is deleted and a
+/// <see cref="StorageException"/> names the path and the cause. Temporary files are named
+/// <c>.NAME.PID.tmp</c>; one left by a process killed mid-write is swept by <see cref="SweepStaleTemporaries"/>.
 /// </summary>
 public static class AtomicFile
 {
@@ -25,6 +27,7 @@ public static class AtomicFile
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            Posix.SyncFolder(directory);
         }
         catch (Exception e)
         {
@@ -77,6 +80,37 @@ public static class AtomicFile
         try { File.Delete(path); }
         catch (DirectoryNotFoundException) { }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw StorageException.For("delete", path, e); }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files in <paramref name="directory"/> that a process killed mid-write left
+    /// behind (<c>.NAME.PID.tmp</c> whose PID is not running); returns how many. Called by
+    /// <see cref="RunLock.Acquire"/>, so only the folder's owner sweeps it.
+    /// </summary>
+    public static int SweepStaleTemporaries(string directory)
+    {
+        int swept = 0;
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(directory, ".*.tmp").ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+        foreach (string file in candidates)
+        {
+            string name = Path.GetFileNameWithoutExtension(file); // .NAME.PID
+            int dot = name.LastIndexOf('.');
+            if (dot <= 0 || !int.TryParse(name.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)) continue;
+            if (pid == Environment.ProcessId || IsRunning(pid)) continue;
+            try { File.Delete(file); swept++; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return swept;
+    }
+
+    static bool IsRunning(int pid)
+    {
+        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
+        try { using var process = System.Diagnostics.Process.GetProcessById(pid); return !process.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     static string KeptMessage(string full) => File.Exists(full) ? "the previous file is unchanged" : "nothing was written";

@@ -54,6 +54,7 @@ public sealed class RunLock : IDisposable
                 throw StorageException.For("write the lock file", path, e);
             }
             Held[path] = (file, 1);
+            AtomicFile.SweepStaleTemporaries(full); // ours now: what a killed writer left goes
             return new RunLock(path);
         }
     }

@@ -70,6 +70,32 @@ public class RunLockTests
         new FileStream(Path.Combine(dir.Path, RunLock.FileName), FileMode.Open, FileAccess.ReadWrite, FileShare.None).Dispose();
     }
 
+    /// <summary>A kill -9 in the middle of an atomic write leaves .NAME.PID.tmp; whoever takes the folder next sweeps it.</summary>
+    [Fact]
+    public void TakingTheLockSweepsTemporaryFilesOfDeadWritersOnly()
+    {
+        using var dir = new TempDir();
+        using var dead = System.Diagnostics.Process.Start("true")!;
+        dead.WaitForExit();
+        using var alive = System.Diagnostics.Process.Start("sleep", "60")!;
+        try
+        {
+            string Temp(string name, int pid) => Path.Combine(dir.Path, $".{name}.{pid}.tmp");
+            File.WriteAllText(Temp("checkpoint.safetensors", dead.Id), "half a checkpoint");
+            File.WriteAllText(Temp("metrics.jsonl", alive.Id), "being written by a live process");
+            File.WriteAllText(Temp("summary.json", Environment.ProcessId), "ours");
+            File.WriteAllText(Path.Combine(dir.Path, "notes.tmp"), "the user's");
+            File.WriteAllText(Path.Combine(dir.Path, ".cache.tmp"), "no pid: not ours");
+            using (RunLock.Acquire(dir.Path)) { }
+            Assert.False(File.Exists(Temp("checkpoint.safetensors", dead.Id)));
+            Assert.True(File.Exists(Temp("metrics.jsonl", alive.Id)));
+            Assert.True(File.Exists(Temp("summary.json", Environment.ProcessId)));
+            Assert.True(File.Exists(Path.Combine(dir.Path, "notes.tmp")));
+            Assert.True(File.Exists(Path.Combine(dir.Path, ".cache.tmp")));
+        }
+        finally { alive.Kill(); }
+    }
+
     static int CheckpointEpochs(string path) =>
         int.Parse(NoiseKD.Serialization.Safetensors.Read(path).Metadata["epochs_done"]);
 }
