@@ -54,7 +54,6 @@ public class StudyPlanTests
         Assert.Equal(File.ReadAllText(Path.Combine(local, "study/results.csv")), File.ReadAllText(Path.Combine(array, "study/results.csv")));
         static string[] Report(string root) => [.. File.ReadAllLines(Path.Combine(root, "study/REPORT.md")).Where(l => !l.StartsWith("Study runtime", StringComparison.Ordinal))];
         Assert.Equal(Report(local), Report(array));
-        Assert.Contains("| pre-dfkd |", File.ReadAllText(Path.Combine(array, "study/REPORT.md")));
     }
 
     [Fact]
@@ -91,6 +90,7 @@ public class StudyPlanTests
 
         Ok(array, "study", "collect", "--plan", "../plan");
         SameReport(local, array);
+        Assert.Contains("| pre-dfkd |", File.ReadAllText(Path.Combine(array, "study/REPORT.md")));
     }
 
     [Fact]
