@@ -109,6 +109,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
         if (Plan is null) throw new ArgumentException($"study {verb} needs --plan DIR (a folder written by `noisekd study NAME ... --plan DIR`)");
         if (verb == "run-task" && Index is null) throw new ArgumentException("study run-task needs --index N (the array task, $SLURM_ARRAY_TASK_ID)");
         if (verb == "collect" && Index is not null) throw new ArgumentException("--index applies to `study run-task` only");
+        if (MaxParallel is not null || Pack is not null) throw new ArgumentException($"--max-parallel and --pack apply when a plan is written; study {verb} follows the plan's");
         string dir = Path.GetFullPath(Plan);
         var manifest = StudyManifest.Read(dir);
         if (Index is int index) manifest.CheckIndex(index);
