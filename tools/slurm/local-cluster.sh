@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A one-node Slurm cluster on this machine, for trying (and testing) `noisekd study ... --plan` job arrays:
 #   tools/slurm/local-cluster.sh start    munged, slurmctld and slurmd on localhost; prints `export SLURM_CONF=...`
-#   tools/slurm/local-cluster.sh stop     stops what start started
+#   tools/slurm/local-cluster.sh stop [--remove]   stops what start started (--remove: and deletes its folder)
 # Needs root and Debian 12's packages: apt-get install slurmctld slurmd slurm-client munge (Slurm 22.05).
 # The configuration is the smallest that runs jobs in a container: processes tracked through /proc
 # (proctrack/linuxproc, no cgroups), no task binding (task/none), consumable cores and memory (select/cons_tres),
@@ -84,10 +84,11 @@ stop() {
       rm -f "$pidfile"
     fi
   done
+  if [ "${1:-}" = --remove ]; then rm -rf "$state"; fi
 }
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  stop) stop "${2:-}" ;;
+  *) echo "usage: $0 start|stop [--remove]" >&2; exit 2 ;;
 esac

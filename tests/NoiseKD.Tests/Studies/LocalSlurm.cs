@@ -28,11 +28,7 @@ public static class LocalSlurm
         if (RepositoryRoot() is null) return "tools/slurm/local-cluster.sh not found above the test folder";
         var (code, output) = Run("bash", Script, "start");
         if (code != 0) return $"tools/slurm/local-cluster.sh start failed: {output.Trim()}";
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            Run("bash", Script, "stop");
-            try { Directory.Delete(State, recursive: true); } catch (IOException) { }
-        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Run("bash", Script, "stop", "--remove");
         return null;
     }
 
