@@ -42,26 +42,43 @@ public sealed record ArbitraryStudyConfig(
 /// unbalanced vs balanced sets of the same size, each with the teacher's BN on current and on running
 /// statistics. The unbalanced control is a fixed set of the same size drawn from the same source.
 /// </summary>
-public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgress progress, IBackend device)
+public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgress progress, IBackend device) : IStudy
 {
     readonly StudyRuns _runs = new(config.OutDir, config.Dataset, config.DataRoot, progress, device);
     readonly StudyReport _report = new(config.OutDir, $"Arbitrary transfer sets with target-class balancing on {DatasetCatalog.DisplayName(config.Dataset)}");
+    string _teacher = "";
     int _classes = 10;
+    string? _natural;
+    readonly List<(string Transfer, string Label)> _sources = [];
 
-    public string Run()
+    static readonly (string Balance, string Bn)[] Columns = [("unbalanced", "current"), ("balanced", "current"), ("unbalanced", "running"), ("balanced", "running")];
+
+    public StudyRuns Runs => _runs;
+
+    /// <summary>The whole study on this machine: plan, every run, report.</summary>
+    public string Run() => StudyTasks.RunLocally(this);
+
+    public void Plan()
     {
-        string teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
-        var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
-        string? natural = NaturalImagesFolder();
-        var sources = new List<(string Transfer, string Label)>
-        {
-            ("gaussian", "Gaussian noise N(0,1)"), ("uniform", "uniform noise"), ("shapes", "random shapes"), ("plasma", "plasma (fractal noise)"),
-            ("dead-leaves", "dead leaves"),
-        };
-        if (natural is not null) sources.Add(($"folder:{natural}", "natural photos (scikit-image samples)"));
-        sources.Add(("real", $"{DatasetCatalog.DisplayName(config.Dataset)} train images (oracle)"));
+        _teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
+        _classes = _runs.TeacherShape(_teacher).Classes;
+        _natural = NaturalImagesFolder();
+        _sources.AddRange([("gaussian", "Gaussian noise N(0,1)"), ("uniform", "uniform noise"), ("shapes", "random shapes"), ("plasma", "plasma (fractal noise)"),
+                           ("dead-leaves", "dead leaves")]);
+        if (_natural is not null) _sources.Add(($"folder:{_natural}", "natural photos (scikit-image samples)"));
+        _sources.Add(("real", $"{DatasetCatalog.DisplayName(config.Dataset)} train images (oracle)"));
+        foreach (var (transfer, _) in _sources)
+            foreach (var (balance, bn) in Columns)
+                for (int seed = 0; seed < config.Seeds; seed++) _runs.Add(DistillRun(transfer, balance, bn, seed));
+    }
 
-        int classes = _classes = teacherFile.Spec.Classes, setSize = config.PerClass * classes;
+    public string Report()
+    {
+        string teacher = _teacher;
+        var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
+        string? natural = _natural;
+        var sources = _sources;
+        int classes = _classes, setSize = config.PerClass * classes;
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} x{teacherFile.Spec.Width} ({teacherAccuracy * 100:F2}% test accuracy). Student: {config.StudentArch} x{config.StudentWidth}, " +
                           $"{config.DistillEpochs} epoch(s) of {config.Steps} batches of {config.Batch}, {NoiseRecipe.For(config.Recipe).Describe()}. Each transfer set is fixed at " +
                           $"{setSize} images: **balanced** keeps {config.PerClass} per teacher-predicted class from a pool of {setSize * config.PoolFactor} candidates " +
@@ -71,7 +88,6 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
                           (natural is null ? " Natural photos were not available (tools/natural-images.sh failed), so that row is missing." :
                            $" Natural photos: the scikit-image sample photographs from Debian's python3-skimage package (tools/natural-images.sh), random crops resized to {teacherFile.Spec.ImageSize}x{teacherFile.Spec.ImageSize}{(teacherFile.Spec.InChannels == 1 ? ", grey" : "")}."));
 
-        var columns = new[] { ("unbalanced", "current"), ("balanced", "current"), ("unbalanced", "running"), ("balanced", "running") };
         var rows = new List<IReadOnlyList<string>>();
         var gains = new List<IReadOnlyList<string>>();
         var histograms = new Dictionary<string, List<(string, double[])>> { ["current"] = new(), ["running"] = new() };
@@ -79,12 +95,12 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
         {
             var row = new List<string> { label };
             var cells = new Dictionary<(string, string), List<double>>();
-            foreach (var (balance, bn) in columns)
+            foreach (var (balance, bn) in Columns)
             {
                 var accs = new List<double>();
                 for (int seed = 0; seed < config.Seeds; seed++)
                 {
-                    var summary = Distill(teacher, transfer, balance, bn, seed);
+                    var summary = _runs.Summary(DistillRun(transfer, balance, bn, seed));
                     accs.Add(StudyRuns.Number(summary, "acc_cs"));
                     if (seed == 0 && balance == "unbalanced")
                         histograms[bn].Add((Short(transfer), StudyRuns.Ints(summary, "histogram_before").Select(c => c * 100.0 / setSize).ToArray()));
@@ -123,14 +139,15 @@ public sealed class ArbitraryTransferStudy(ArbitraryStudyConfig config, IProgres
         return Path.Combine(config.OutDir, "REPORT.md");
     }
 
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Distill(string teacher, string transfer, string balance, string bn, int seed)
+    /// <summary>One cell's distillation, as the plan holds it and the report reads it.</summary>
+    DistillRun DistillRun(string transfer, string balance, string bn, int seed)
     {
-        var options = NoiseRecipe.For(config.Recipe).Apply(new DistillOptions(teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer,
+        var options = NoiseRecipe.For(config.Recipe).Apply(new DistillOptions(_teacher, config.StudentArch, "", config.StudentWidth, Transfer: transfer,
                                          TeacherBn: TeacherBn.Parse(bn, "input"), Epochs: config.DistillEpochs, StepsPerEpoch: config.Steps, BatchSize: config.Batch,
                                          Seed: (ulong)seed, AdjustSamples: 0, // the table reads the student on current statistics only
                                          Balance: balance == "balanced" ? new BalanceOptions(config.PerClass, config.PerClass * _classes * config.PoolFactor)
-                                                                        : BalanceOptions.Unbalanced(config.PerClass)));
-        return _runs.Distill($"{Short(transfer)}-{balance}-{bn}-s{seed}", options, $"{transfer}, {balance}, teacher BN {bn}, seed {seed}");
+                                                                        : BalanceOptions.Unbalanced(config.PerClass), DataRoot: config.DataRoot));
+        return new DistillRun($"{Short(transfer)}-{balance}-{bn}-s{seed}", $"{transfer}, {balance}, teacher BN {bn}, seed {seed}", options);
     }
 
     /// <summary>A difference of accuracies in signed percentage points, "+4.20"; a difference that rounds to zero is "0.00", not "-+0.00".</summary>

@@ -47,15 +47,40 @@ public sealed record NoiseKdStudyConfig(
 /// Every distillation is cached in OutDir/runs/NAME (summary.json; checkpoints resume), so an interrupted
 /// study continues where it stopped; REPORT.md, results.csv and SVG figures are rewritten at the end.
 /// </summary>
-public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, IBackend device)
+public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, IBackend device) : IStudy
 {
     readonly StudyRuns _runs = new(config.OutDir, config.Dataset, config.DataRoot, progress, device);
     readonly StudyReport _report = new(config.OutDir, $"Gaussian-noise knowledge distillation on {DatasetCatalog.DisplayName(config.Dataset)}");
     readonly NoiseRecipe _recipe = NoiseRecipe.For(config.Recipe);
+    string _teacher = "";
+    int _imageSize;
 
-    public string Run()
+    public StudyRuns Runs => _runs;
+
+    /// <summary>The whole study on this machine: plan, every run, report.</summary>
+    public string Run() => StudyTasks.RunLocally(this);
+
+    public void Plan()
     {
-        string teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
+        _teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
+        _imageSize = _runs.TeacherShape(_teacher).ImageSize;
+        var student = StudentAt(0);
+        foreach (var (transfer, bn, _) in Table1Rows)
+            foreach (var s in config.StudentList)
+                foreach (int seed in Seeds) _runs.Add(DistillRun($"t1-{transfer}-{bn}-{s.Arch}-s{seed}", s, transfer, bn, seed, config.Batch));
+        foreach (var side in PartialSides)
+            foreach (int p in PartialPercents)
+                foreach (int seed in Seeds) _runs.Add(DistillRun($"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side));
+        _runs.Add(DistillRun(ReferenceName, student, "gaussian", "current", 0, config.Batch));
+        foreach (int b in TrainBatchSizes)
+            foreach (int seed in Seeds) _runs.Add(DistillRun($"bs-{b}-s{seed}", student, "gaussian", "current", seed, b, steps: StepsAt(b)));
+        foreach (int r in Resolutions)
+            foreach (int seed in Seeds) _runs.Add(DistillRun($"res-{r}-s{seed}", student, ResolutionTransfer(r), "current", seed, config.Batch));
+    }
+
+    public string Report()
+    {
+        string teacher = _teacher;
         var (teacherAccuracy, teacherFile) = _runs.Describe(teacher);
         var normalization = new Normalization(teacherFile.NormMean, teacherFile.NormStd);
         var test = DatasetCatalog.Load(config.Dataset, false, config.DataRoot);
@@ -65,22 +90,41 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                           $"at batch {_recipe.EvalBatchSize} unless a table says otherwise; mean ± sample std over seeds. Widths are scaled for a 2-core CPU.");
         _report.Cell("teacher", teacherFile.Spec.Arch, "accuracy", [teacherAccuracy]);
 
-        Table1(teacher);
-        PartialBn(teacher);
-        var reference = Distill(teacher, "resnet18-ref", StudentAt(0), "gaussian", "current", 0, config.Batch);
-        TrainBatchSize(teacher);
+        Table1();
+        PartialBn();
+        var reference = Distill(ReferenceName, StudentAt(0), "gaussian", "current", 0, config.Batch);
+        TrainBatchSize();
         EvalBatchSize(reference, test, normalization);
         AdjustSamples(reference, test, normalization);
-        NoiseResolution(teacher, teacherFile.Spec.ImageSize);
+        NoiseResolution();
         Toy();
         _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }
 
+    const string ReferenceName = "resnet18-ref";
+
+    static readonly (string Transfer, string Bn, string Label)[] Table1Rows =
+        [("real", "running", "real data + RS"), ("real", "current", "real data + CS"), ("gaussian", "running", "Gaussian + RS"), ("gaussian", "current", "Gaussian + CS")];
+
+    static readonly string[] PartialSides = ["input", "output", "shift"];
+
+    IEnumerable<int> Seeds => Enumerable.Range(0, config.Seeds);
+    int[] PartialPercents => config.PartialPercents ?? [100, 90, 75, 50, 25, 0];
+    int[] TrainBatchSizes => config.TrainBatchSizes ?? [32, 64, 128, 256];
+
+    /// <summary>Steps at batch <paramref name="b"/> for the same number of noise images as a run at the study's batch.</summary>
+    int StepsAt(int b) => (int)Math.Max(1, (long)config.Steps * config.Batch / b);
+
+    /// <summary>Noise drawn at R x R for each configured R below the input size (default 1, 2, 4, size/4, size/2), then at full size.</summary>
+    int[] Resolutions => [.. (config.NoiseResolutions ?? [1, 2, 4, _imageSize / 4, _imageSize / 2]).Where(r => r < _imageSize).Distinct().Order(), _imageSize];
+
+    string ResolutionTransfer(int r) => r == _imageSize ? "gaussian" : $"gaussian-lowres:{r}";
+
     (string Arch, float Width) StudentAt(int i) => config.StudentList.FirstOrDefault(s => s.Arch == "resnet18") is { Arch: not null } r ? r : config.StudentList[i];
 
-    void Table1(string teacher)
+    void Table1()
     {
         _report.Heading("Table 1: transfer data x teacher BatchNorm statistics");
         _report.Paragraph("Rows: the transfer set (real training images without labels, or N(0,1) noise) and the teacher's BN statistics " +
@@ -88,15 +132,13 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         var students = config.StudentList;
         var rows = new List<IReadOnlyList<string>>();
         var adjusted = new List<IReadOnlyList<string>>();
-        foreach (var (transfer, bn, label) in new[] { ("real", "running", "real data + RS"), ("real", "current", "real data + CS"),
-                                                      ("gaussian", "running", "Gaussian + RS"), ("gaussian", "current", "Gaussian + CS") })
+        foreach (var (transfer, bn, label) in Table1Rows)
         {
             var row = new List<string> { label };
             var adjRow = new List<string> { label };
             foreach (var student in students)
             {
-                var runs = Enumerable.Range(0, config.Seeds)
-                    .Select(seed => Distill(teacher, $"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.Batch)).ToList();
+                var runs = Seeds.Select(seed => Distill($"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.Batch)).ToList();
                 var cs = runs.Select(r => r["acc_cs"]).ToList();
                 var adj = runs.Select(r => r["acc_rs_adjusted"]).ToList();
                 row.Add(StudyReport.Percent(cs));
@@ -116,24 +158,22 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                              .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture($"t1-{t.Item1}-current-{students[0].Arch}-s0")])));
     }
 
-    void PartialBn(string teacher)
+    void PartialBn()
     {
         _report.Heading("Table 3: share of teacher BN layers on running statistics");
         _report.Paragraph("P% of the teacher's BN layers use running statistics, the rest current statistics, counted from the input side, from the output side, " +
                           "or least-shifted first (the layers whose running statistics best match the noise's, measured from noise alone as in bn-report). " +
                           "The paper (CIFAR-10, counted from the input): 100% -> 13.49, 50% -> 79.54, 0% -> 89.4.");
         var student = StudentAt(0);
-        var percents = config.PartialPercents ?? [100, 90, 75, 50, 25, 0];
         var rows = new List<IReadOnlyList<string>>();
         var series = new List<SvgChart.Series>();
-        foreach (var side in new[] { "input", "output", "shift" })
+        foreach (var side in PartialSides)
         {
             var cells = new List<(double, IReadOnlyList<double>)>();
-            foreach (int p in percents)
+            foreach (int p in PartialPercents)
             {
                 // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
-                var accs = Enumerable.Range(0, config.Seeds)
-                    .Select(seed => Distill(teacher, $"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side)["acc_cs"]).ToList();
+                var accs = Seeds.Select(seed => Distill($"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side)["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
                 cells.Add((p, accs));
@@ -145,19 +185,16 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                        "Student accuracy against the share of teacher BN layers on running statistics (mean ± std over seeds).");
     }
 
-    void TrainBatchSize(string teacher)
+    void TrainBatchSize()
     {
         _report.Heading("Batch size during distillation");
         _report.Paragraph("Gaussian + CS with the same number of noise images per run (steps scaled inversely to the batch size).");
         var student = StudentAt(0);
-        long images = (long)config.Steps * config.Batch;
-        var sizes = config.TrainBatchSizes ?? [32, 64, 128, 256];
         var rows = new List<IReadOnlyList<string>>();
         var cells = new List<(double, IReadOnlyList<double>)>();
-        foreach (int b in sizes)
+        foreach (int b in TrainBatchSizes)
         {
-            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"bs-{b}-s{seed}", student, "gaussian", "current", seed, b,
-                                                                                 steps: (int)Math.Max(1, images / b))["acc_cs"]).ToList();
+            var accs = Seeds.Select(seed => Distill($"bs-{b}-s{seed}", student, "gaussian", "current", seed, b, steps: StepsAt(b))["acc_cs"]).ToList();
             rows.Add([b.ToString(CultureInfo.InvariantCulture), StudyReport.Percent(accs)]);
             _report.Cell("train-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
             cells.Add((b, accs));
@@ -209,19 +246,18 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
                        "Accuracy with running statistics re-estimated from N unlabeled real training images.");
     }
 
-    /// <summary>Noise drawn at R x R for each configured R below the input size (default 1, 2, 4, size/4, size/2), then at full size.</summary>
-    void NoiseResolution(string teacher, int size)
+    void NoiseResolution()
     {
+        int size = _imageSize;
         _report.Heading("Noise resolution");
         _report.Paragraph($"N(0,1) noise drawn at R x R and upsampled (nearest) to {size} x {size}: the paper's future-work item.");
         var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
         var cells = new List<(double, IReadOnlyList<double>)>();
-        int[] resolutions = [.. (config.NoiseResolutions ?? [1, 2, 4, size / 4, size / 2]).Where(r => r < size).Distinct().Order(), size];
+        int[] resolutions = Resolutions;
         foreach (int r in resolutions)
         {
-            string transfer = r == size ? "gaussian" : $"gaussian-lowres:{r}";
-            var accs = Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, $"res-{r}-s{seed}", student, transfer, "current", seed, config.Batch)["acc_cs"]).ToList();
+            var accs = Seeds.Select(seed => Distill($"res-{r}-s{seed}", student, ResolutionTransfer(r), "current", seed, config.Batch)["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
             cells.Add((r, accs));
@@ -249,15 +285,21 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     /// <summary>The transfer.png that `distill` wrote for a run (its first batch).</summary>
     string TransferPicture(string run) => Path.Combine(_runs.RunDir(run), "transfer.png");
 
-    string ReferenceStudent() => Path.Combine(_runs.RunDir("resnet18-ref"), "student.safetensors");
+    string ReferenceStudent() => Path.Combine(_runs.RunDir(ReferenceName), "student.safetensors");
 
-    /// <summary>One cached distillation of the study's standard settings.</summary>
-    IReadOnlyDictionary<string, double> Distill(string teacher, string name, (string Arch, float Width) student, string transfer, string teacherBn,
-                                                int seed, int batchSize, string partialFrom = "input", int? steps = null)
+    /// <summary>One distillation of the study's standard settings, as the plan holds it and the report reads it.</summary>
+    DistillRun DistillRun(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
+                          string partialFrom = "input", int? steps = null)
     {
-        var options = _recipe.Apply(new DistillOptions(teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
-                                                       Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed));
-        var summary = _runs.Distill(name, options, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}");
-        return summary.Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
+        var options = _recipe.Apply(new DistillOptions(_teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
+                                                       Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed,
+                                                       DataRoot: config.DataRoot));
+        return new DistillRun(name, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}", options);
     }
+
+    /// <summary>The numbers of a finished run's summary.</summary>
+    IReadOnlyDictionary<string, double> Distill(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
+                                                string partialFrom = "input", int? steps = null) =>
+        _runs.Summary(DistillRun(name, student, transfer, teacherBn, seed, batchSize, partialFrom, steps))
+             .Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
 }

@@ -39,10 +39,10 @@ public sealed record PreDfkdStudyConfig(
 /// and variance over epochs, not only the best) and by the memory held for replay. Runs are cached in
 /// OutDir/runs/NAME (summary.json; checkpoints resume); REPORT.md, results.csv and the SVG are rewritten at the end.
 /// </summary>
-public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, IBackend device)
+public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, IBackend device) : IStudy
 {
-    readonly Stopwatch _clock = Stopwatch.StartNew();
-    int _ran, _reused;
+    readonly StudyRuns _runs = new(config.OutDir, "fashion-mnist", config.DataRoot, progress, device);
+    string _teacher = "";
     readonly StudyReport _report = new(config.OutDir, "Generative pseudo replay (PRE-DFKD) on Fashion-MNIST");
 
     /// <summary>Per-seed statistics of one method's accuracy curve.</summary>
@@ -54,15 +54,26 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
         public double Best => Accuracies.Max();
     }
 
-    public string Run()
+    public StudyRuns Runs => _runs;
+
+    /// <summary>The whole study on this machine: plan, every run, report.</summary>
+    public string Run() => StudyTasks.RunLocally(this);
+
+    public void Plan()
     {
-        string teacher = config.TeacherPath ?? StudyTeacher.TrainOrReuse(config.OutDir, "fashion-mnist", new ModelSpec(config.TeacherArch), config.TeacherEpochs,
-            new OptimizerConfig("adam", 2e-3f, 0.9f, 0f, false, "cosine"), null, config.DataRoot, progress, device);
+        _teacher = _runs.Teacher(config.TeacherPath, new ModelSpec(config.TeacherArch), new OptimizerConfig("adam", 2e-3f, 0.9f, 0f, false, "cosine"), config.TeacherEpochs, null);
+        foreach (string method in config.Methods)
+            for (int seed = 0; seed < config.Seeds; seed++) _runs.Add(RunOf(method, seed));
+    }
+
+    public string Report()
+    {
+        string teacher = _teacher;
         var (teacherModel, teacherFile) = ModelFile.Load(teacher);
         var test = DatasetCatalog.Load("fashion-mnist", false, config.DataRoot);
         double teacherAccuracy = Evaluator.Evaluate(teacherModel, test, new Normalization(teacherFile.NormMean, teacherFile.NormStd), 500,
                                                     BnStatistics.Running, device).Accuracy;
-        var recipe = Options(teacher, ReplayMethod.PreDfkd, "", 0);
+        var recipe = Options(ReplayMethod.PreDfkd, 0);
         _report.Paragraph($"Teacher: {teacherFile.Spec.Arch} ({teacher}), {teacherAccuracy * 100:F2}% test accuracy. Student: {config.StudentArch}. " +
                           $"Recipe `{config.Recipe}`: each run {config.Epochs} epochs of {config.Steps} steps; a step is one generator update (DAFL terms " +
                           (recipe.GeneratorOrDefault.Disagreement == AdversarialTerm.Js ? "plus 1 - JS(teacher, student) at T = 3" : "minus the L1 teacher-student disagreement") +
@@ -74,12 +85,12 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                           "Variance is over the epochs of a run; ± is the sample standard deviation over seeds. Widths are scaled for a 2-core CPU.");
         _report.Cell("teacher", teacherFile.Spec.Arch, "accuracy", [teacherAccuracy]);
 
-        var results = config.Methods.ToDictionary(m => m, m => Enumerable.Range(0, config.Seeds).Select(seed => Distill(teacher, m, seed)).ToList());
+        var results = config.Methods.ToDictionary(m => m, m => Enumerable.Range(0, config.Seeds).Select(seed => Result(m, seed)).ToList());
         Table(results);
         Curves(results);
         Samples();
         Verdict(results);
-        _report.Paragraph(StudyReport.RuntimeLine(_clock.Elapsed, _ran, _reused, config.Quick));
+        _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
         return Path.Combine(config.OutDir, "REPORT.md");
     }
@@ -128,7 +139,7 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                           "Shown as images: x * std + mean, clipped to [0, 1].");
         int[] epochs = [.. new[] { 1, (config.Epochs + 1) / 2, config.Epochs }.Distinct()];
         _report.Pictures(["method", .. epochs.Select(e => $"epoch {e}")],
-                         config.Methods.Select(m => (m, (IReadOnlyList<string>)[.. epochs.Select(e => ReplayPictures.PathFor(RunDir(m, 0), e))])));
+                         config.Methods.Select(m => (m, (IReadOnlyList<string>)[.. epochs.Select(e => ReplayPictures.PathFor(_runs.RunDir(RunName(m, 0)), e))])));
     }
 
     void Verdict(Dictionary<string, List<RunResult>> results)
@@ -148,27 +159,22 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
     /// One run's options: the recipe's, at the study's budget and widths. The engine recipe keeps the study's
     /// first student optimizer (Adam 1e-3, constant); the paper recipe brings the public code's.
     /// </summary>
-    PreDfkdOptions Options(string teacher, string method, string dir, int seed) => PreDfkdRecipe.Apply(config.Recipe,
-        new PreDfkdOptions(teacher, config.StudentArch, dir, ReplayMethod.Parse(method),
+    PreDfkdOptions Options(string method, int seed) => PreDfkdRecipe.Apply(config.Recipe,
+        new PreDfkdOptions(_teacher, config.StudentArch, "", ReplayMethod.Parse(method),
                            Optimizer: PreDfkdRecipe.Normalize(config.Recipe) == PreDfkdRecipe.EngineName ? new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "none") : null,
                            GeneratorWidth: config.GeneratorWidth, VaeWidth: config.VaeWidth, Epochs: config.Epochs, StepsPerEpoch: config.Steps,
-                           BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed,
-                           Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
+                           BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed));
 
-    string RunDir(string method, int seed) => Path.Combine(config.OutDir, "runs", $"{method.Replace(':', '-')}-s{seed}");
+    static string RunName(string method, int seed) => $"{method.Replace(':', '-')}-s{seed}";
 
-    /// <summary>One cached run: reads runs/NAME/metrics.jsonl when summary.json exists, else distills (resuming a checkpoint).</summary>
-    RunResult Distill(string teacher, string method, int seed)
+    PreDfkdRun RunOf(string method, int seed) => new(RunName(method, seed), $"{method}, seed {seed}", Options(method, seed));
+
+    /// <summary>One finished run's accuracy curve (runs/NAME/metrics.jsonl) and replay memory.</summary>
+    RunResult Result(string method, int seed)
     {
-        string dir = RunDir(method, seed);
-        if (!File.Exists(Path.Combine(dir, "summary.json")))
-        {
-            progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {method}, seed {seed}");
-            new PreDfkdDistiller(Options(teacher, method, dir, seed), progress, device).Run();
-            _ran++;
-        }
-        else _reused++;
-        var log = new MetricsLog(Path.Combine(dir, "metrics.jsonl"));
+        var run = RunOf(method, seed);
+        _runs.Summary(run); // finished, and the run the plan holds
+        var log = new MetricsLog(Path.Combine(_runs.RunDir(run.Name), "metrics.jsonl"));
         double[] replayBytes = log.Column("replay_bytes");
         if (replayBytes.Length == 0) throw new InvalidDataException($"'{log.Path}' has no rows");
         return new RunResult(log.Column("accuracy"), replayBytes[^1]);

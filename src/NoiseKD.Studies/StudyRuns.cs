@@ -10,8 +10,9 @@ using NoiseKD.IO;
 namespace NoiseKD.Studies;
 
 /// <summary>
-/// What every study shares: a teacher trained once (or given), and distillations cached by name in
-/// OutDir/runs/NAME (a finished run's summary.json is reused; an interrupted one resumes from its checkpoint).
+/// What every study shares: its plan (every run the report reads, a trained teacher first), the idempotent
+/// execution of one planned run in OutDir/runs/NAME (a finished run is skipped; an interrupted one resumes from
+/// its checkpoint; the folder is locked while it runs), and the report's reads of finished runs.
 /// </summary>
 public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, IProgress progress, IBackend device)
 {
@@ -25,7 +26,12 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
     public IBackend Device { get; } = device;
     public TimeSpan Elapsed => _clock.Elapsed;
 
+    readonly List<StudyRun> _plan = [];
+    readonly Dictionary<string, string> _plannedByKey = [], _aliases = [];
     readonly HashSet<string> _ran = [], _reused = [];
+
+    /// <summary>Every distinct run of the study, in the order a local study runs them.</summary>
+    public IReadOnlyList<StudyRun> Plan => _plan;
 
     /// <summary>Distinct distillations run by this invocation, and those read back from an earlier one's cache.</summary>
     public int Ran => _ran.Count;
@@ -34,12 +40,40 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
     /// <summary>The report's runtime line: this invocation's wall clock, and how many runs came from the cache.</summary>
     public string RuntimeLine(bool quick) => StudyReport.RuntimeLine(Elapsed, Ran, Reused, quick);
 
-    /// <summary>The teacher file: <paramref name="given"/> (trained on <see cref="Dataset"/>), or one trained on it under runs/teacher.</summary>
-    public string Teacher(string? given, string arch, float width, int epochs)
+    /// <summary>
+    /// Adds a run to the plan. A run whose options equal a planned run's under another name (the study's reference
+    /// student is also Table 1's Gaussian + CS cell, the batch-128 row and the 28x28 noise row) is that run.
+    /// </summary>
+    public void Add(StudyRun run)
     {
-        return given is not null ? StudyTeacher.CheckDataset(given, Dataset)
-            : StudyTeacher.TrainOrReuse(OutDir, Dataset, new ModelSpec(arch, width), epochs, new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"),
-                                        Augmentation.Standard(Dataset), DataRoot, Progress, Device);
+        if (_plannedByKey.TryGetValue(run.Key, out string? same)) { if (same != run.Name) _aliases[run.Name] = same; return; }
+        if (_plan.Any(r => r.Name == run.Name)) throw new InvalidOperationException($"the plan holds two different runs named '{run.Name}'");
+        _plannedByKey[run.Key] = run.Name;
+        _plan.Add(run);
+    }
+
+    /// <summary>The teacher file: <paramref name="given"/> (trained on <see cref="Dataset"/>), or runs/teacher's, whose training is planned.</summary>
+    public string Teacher(string? given, string arch, float width, int epochs) =>
+        Teacher(given, new ModelSpec(arch, width), new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), epochs, Augmentation.Standard(Dataset));
+
+    public string Teacher(string? given, ModelSpec spec, OptimizerConfig optimizer, int epochs, Augmentation? augment)
+    {
+        if (given is not null) return StudyTeacher.CheckDataset(given, Dataset);
+        var run = StudyTeacher.Plan(OutDir, Dataset, spec, epochs, optimizer, augment, DataRoot);
+        Add(run);
+        return Path.Combine(RunDir(run.Name), run.FinishedFile);
+    }
+
+    /// <summary>The teacher's input size and class count, known before it is trained (a trained teacher takes them from its dataset).</summary>
+    public (int ImageSize, int Classes) TeacherShape(string teacher)
+    {
+        if (!_plan.Any(r => r is TeacherRun))
+        {
+            var spec = ModelFile.Load(teacher).File.Spec;
+            return (spec.ImageSize, spec.Classes);
+        }
+        var test = DatasetCatalog.Load(Dataset, false, DataRoot);
+        return (test.Height, test.Classes);
     }
 
     /// <summary>Test accuracy of a model file with running statistics, and the file's description.</summary>
@@ -50,34 +84,55 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         return (Evaluator.Evaluate(model, test, new Normalization(file.NormMean, file.NormStd), 500, Nn.BnStatistics.Running, Device).Accuracy, file);
     }
 
-    /// <summary>The folder of run <paramref name="name"/>, or of the finished run with the same options it was read from.</summary>
-    public string RunDir(string name) => Path.Combine(OutDir, "runs", _aliases.GetValueOrDefault(name, name));
+    /// <summary>
+    /// The folder of planned run <paramref name="name"/> (or of the planned run it is an alias of); when that holds
+    /// no finished run but another folder holds one with the same key (cached under another name), that folder.
+    /// </summary>
+    public string RunDir(string name)
+    {
+        name = _aliases.GetValueOrDefault(name, name);
+        string dir = Path.Combine(OutDir, "runs", name);
+        var run = _plan.FirstOrDefault(r => r.Name == name);
+        if (run is null || IsFinishedIn(dir, run)) return dir;
+        return FinishedWithKey(run) is string same ? Path.Combine(OutDir, "runs", same) : dir;
+    }
 
-    readonly Dictionary<string, string> _aliases = [];
+    public bool IsFinished(StudyRun run) => IsFinishedIn(RunDir(run.Name), run);
+
+    static bool IsFinishedIn(string dir, StudyRun run) => File.Exists(Path.Combine(dir, run.FinishedFile));
 
     /// <summary>
-    /// One cached distillation; <paramref name="options"/> gets its OutDir and Resume filled in here. A run whose
-    /// options equal a finished run's under another name (the study's reference student is also Table 1's
-    /// Gaussian + CS cell, the batch-128 row and the 28x28 noise row) is read from that run instead of run again.
+    /// Runs one planned run unless it has finished: idempotent, so a Slurm task that is started twice, or a local
+    /// study after an interruption, does only what is left. The folder is locked from the check to the key file:
+    /// two processes sharing a study folder never run (or half-read) the same run.
     /// </summary>
-    public IReadOnlyDictionary<string, JsonElement> Distill(string name, DistillOptions options, string description)
+    public void Execute(StudyRun run)
     {
-        string key = Key(options);
-        name = _aliases.GetValueOrDefault(name, name);
-        if (!File.Exists(Path.Combine(RunDir(name), "summary.json")) && FinishedWithKey(key) is string same) _aliases[name] = name = same;
-        string dir = RunDir(name), summaryPath = Path.Combine(dir, "summary.json"), keyPath = Path.Combine(dir, KeyFile);
-        // Held from the check to the key file: two processes sharing a study folder never run (or half-read) the same run.
+        string dir = RunDir(run.Name), keyPath = Path.Combine(dir, KeyFile);
         using var runLock = RunLock.Acquire(dir);
-        if (!File.Exists(summaryPath))
+        bool counted = run is not TeacherRun;
+        if (!IsFinishedIn(dir, run))
         {
-            Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {name}: {description}");
-            new Distiller(options with { OutDir = dir, Resume = File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot = DataRoot },
-                          Progress, Device).Run();
-            _ran.Add(name);
+            Progress.Message($"[{_clock.Elapsed:hh\\:mm\\:ss}] {run.Name}: {run.Description}");
+            run.Execute(dir, Progress, Device);
+            if (counted) _ran.Add(run.Name);
         }
-        else if (!_ran.Contains(name)) _reused.Add(name);
-        if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, key);
-        return RunFiles.ReadSummary(summaryPath);
+        else if (counted && !_ran.Contains(run.Name)) _reused.Add(run.Name);
+        if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, run.Key);
+    }
+
+    /// <summary>
+    /// The summary.json of the finished run the report asks for. The report builds each run as the plan did; a run
+    /// the plan does not hold is a bug in the study (plan and report disagree), a run not finished is the user's to run.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonElement> Summary(StudyRun run)
+    {
+        string name = _aliases.GetValueOrDefault(run.Name, run.Name);
+        if (!_plannedByKey.TryGetValue(run.Key, out string? planned) || planned != name)
+            throw new InvalidOperationException($"the report reads run '{run.Name}' with options the study's plan does not hold");
+        string summary = Path.Combine(RunDir(name), run.FinishedFile);
+        if (!File.Exists(summary)) throw new ArgumentException($"run '{name}' of the study in '{OutDir}' has not finished ({summary} is missing); run the plan's remaining tasks first");
+        return RunFiles.ReadSummary(summary);
     }
 
     const string KeyFile = "study-key.txt";
@@ -91,15 +146,15 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         return string.Join(";", o.Fingerprint(), o.Epochs, o.EvalBatchSize, o.AdjustSamples, o.Dataset, o.TestLimit, o.StudentInit);
     }
 
-    /// <summary>The name of a finished run in this study whose key is <paramref name="key"/>, if there is one.</summary>
-    string? FinishedWithKey(string key)
+    /// <summary>The name of a finished run in this study whose key is <paramref name="run"/>'s, if there is one.</summary>
+    string? FinishedWithKey(StudyRun run)
     {
         string runs = Path.Combine(OutDir, "runs");
         if (!Directory.Exists(runs)) return null;
         foreach (string dir in Directory.EnumerateDirectories(runs).Order(StringComparer.Ordinal))
         {
             string keyPath = Path.Combine(dir, KeyFile);
-            if (File.Exists(keyPath) && File.Exists(Path.Combine(dir, "summary.json")) && File.ReadAllText(keyPath) == key)
+            if (File.Exists(keyPath) && IsFinishedIn(dir, run) && File.ReadAllText(keyPath) == run.Key)
                 return Path.GetFileName(dir);
         }
         return null;

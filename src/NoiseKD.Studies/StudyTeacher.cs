@@ -1,4 +1,3 @@
-using NoiseKD.Backends;
 using NoiseKD.Data;
 using NoiseKD.Models;
 using NoiseKD.Training;
@@ -8,16 +7,12 @@ namespace NoiseKD.Studies;
 /// <summary>A study's teacher: trained once on the study's dataset under OutDir/runs/teacher (resuming an interrupted run), then reused.</summary>
 public static class StudyTeacher
 {
-    public static string TrainOrReuse(string outDir, string dataset, ModelSpec spec, int epochs, OptimizerConfig optimizer, Augmentation? augment, string? dataRoot,
-                                      IProgress progress, IBackend device)
-    {
-        string dir = Path.Combine(outDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
-        if (File.Exists(model)) return CheckDataset(model, dataset);
-        progress.Message($"training the teacher {spec.Arch} x{spec.Width} on {DatasetCatalog.DisplayName(dataset)} for {epochs} epoch(s)");
-        new Trainer(new TrainOptions(spec, dataset, dir, epochs, 128, optimizer, Augment: augment,
-                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: dataRoot), progress, device).Run();
-        return model;
-    }
+    public const string RunName = "teacher";
+
+    /// <summary>The teacher's training as the first run of a study's plan.</summary>
+    public static TeacherRun Plan(string outDir, string dataset, ModelSpec spec, int epochs, OptimizerConfig optimizer, Augmentation? augment, string? dataRoot) =>
+        new($"training the teacher {spec.Arch} x{spec.Width} on {DatasetCatalog.DisplayName(dataset)} for {epochs} epoch(s)",
+            new TrainOptions(spec, dataset, Path.Combine(outDir, "runs", RunName), epochs, 128, optimizer, Augment: augment, DataRoot: dataRoot));
 
     /// <summary>The dataset a model file was trained on (files from before the metadata named it are Fashion-MNIST's).</summary>
     public static string DatasetOf(ModelFile file) => (file.Metadata.GetValueOrDefault("dataset") ?? "fashion-mnist").ToLowerInvariant();

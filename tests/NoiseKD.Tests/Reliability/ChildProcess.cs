@@ -10,9 +10,13 @@ public sealed class ChildProcess : IDisposable
     readonly Process _process;
     readonly StringBuilder _output = new(), _error = new();
 
-    public ChildProcess(params string[] args)
+    public ChildProcess(params string[] args) : this(null, args) { }
+
+    /// <summary>`noisekd ARGS` run in <paramref name="workingDirectory"/> (this process's when null).</summary>
+    public ChildProcess(string? workingDirectory, string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "noisekd.dll"));
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["NOISEKD_NO_INSTALL"] = "1";

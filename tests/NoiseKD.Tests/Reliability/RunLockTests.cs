@@ -53,7 +53,7 @@ public class RunLockTests
         using var other = new ChildProcess(Train(dir.Path, run, 10_000));
         Assert.True(other.WaitUntil(() => RunLock.HolderOf(run) == other.Id, Minute), other.Error);
         var runs = new NoiseKD.Studies.StudyRuns(study, "fashion-mnist", dir.Path, NoiseKD.Training.SilentProgress.Instance, NoiseKD.Backends.Cpu.CpuBackend.Instance);
-        var e = Assert.Throws<RunLockedException>(() => runs.Distill("noise-cs", new NoiseKD.Distillation.DistillOptions("teacher.safetensors", "lenet5", ""), "a cell"));
+        var e = Assert.Throws<RunLockedException>(() => runs.Execute(new NoiseKD.Studies.DistillRun("noise-cs", "a cell", new NoiseKD.Distillation.DistillOptions("teacher.safetensors", "lenet5", ""))));
         Assert.Equal(other.Id, e.HolderPid);
     }
 
