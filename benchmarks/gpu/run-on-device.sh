@@ -58,8 +58,8 @@ nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi" > "$OUT/nvidia-s
 step devices "$NK" devices
 step check "$NK" check --device cuda
 step gemm-2048 "$NK" bench --device cuda --gemm 2048 --steps "$STEPS"
-step bench-resnet18 "$NK" bench --device cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
-step bench-noise-kd "$NK" bench --device cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
+step bench-resnet18 "$NK" bench --device cuda --arch resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
+step bench-noise-kd "$NK" bench --device cuda --mode distill --arch resnet18 --teacher-arch resnet34 --batch-size 128 \
     --input 3x32x32 --steps "$STEPS"
 
 data_root=${NK_DATA_ROOT:-}
@@ -86,8 +86,8 @@ fi
 step ilgpu-check "$NK" check --device ilgpu-cuda
 step ilgpu-gemm-2048 "$NK" bench --device ilgpu-cuda --gemm 2048 --steps "$STEPS"
 step ilgpu-gemm-4096 "$NK" bench --device ilgpu-cuda --gemm 4096 --steps "$STEPS"
-step ilgpu-bench-resnet18 "$NK" bench --device ilgpu-cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
-step ilgpu-bench-noise-kd "$NK" bench --device ilgpu-cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
+step ilgpu-bench-resnet18 "$NK" bench --device ilgpu-cuda --arch resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
+step ilgpu-bench-noise-kd "$NK" bench --device ilgpu-cuda --mode distill --arch resnet18 --teacher-arch resnet34 --batch-size 128 \
     --input 3x32x32 --steps "$STEPS"
 if [ -n "$data_root" ] && [ -d "$data_root/fashion-mnist" ]; then
     step ilgpu-quickstart "$NK" quickstart --device ilgpu-cuda --data-root "$data_root" --out "$OUT/qs-ilgpu"

@@ -38,6 +38,13 @@ public static class Program
         if (result is NotParsed<object> notParsed)
             return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
         var command = (ICommand)((Parsed<object>)result).Value;
+        RunConfig.CommandLine = string.Join(" ", new[] { "noisekd" }.Concat(args.Select(Quoted)));
+        // A --data-root that does not exist would otherwise fall through to the default roots and train on other data.
+        if (command is CommonOptions { DataRoot: { } root } && !Directory.Exists(root))
+        {
+            Console.Error.WriteLine($"noisekd: error: --data-root '{root}' does not exist (give the folder holding the dataset folders, e.g. DIR with DIR/fashion-mnist/)");
+            return UserError;
+        }
         // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
         var autoFetch = DatasetCatalog.AutoFetchLog;
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = line => Console.Error.WriteLine(line);
@@ -73,6 +80,9 @@ public static class Program
             DatasetCatalog.AutoFetchLog = autoFetch; // in-process callers (the tests) keep their own setting
         }
     }
+
+    /// <summary>An argument as a shell would need it written (config.json records the command line).</summary>
+    static string Quoted(string arg) => arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 
     static string OneSentence(Exception e) => e is StorageException ? e.Message : StorageException.Cause(e);
 

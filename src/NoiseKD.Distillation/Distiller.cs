@@ -41,8 +41,24 @@ public sealed record DistillOptions(
     public KdObjective LossOrDefault => Loss ?? KdObjective.Parse("soft-ce");
     public OptimizerConfig OptimizerOrDefault => Optimizer ?? new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine");
 
-    public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
-        Transfer, TeacherBnOrDefault, StudentBn, LossOrDefault, OptimizerOrDefault, StepsPerEpoch, BatchSize, Seed, Balance);
+    /// <summary>The options that decide the result, as `noisekd distill` names them (config.json compares them on --resume and reuse).</summary>
+    public IReadOnlyList<Setting> Settings()
+    {
+        var bn = TeacherBnOrDefault;
+        var loss = LossOrDefault;
+        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student", StudentArch), Setting.Of("--student-width", StudentWidth),
+                Setting.Of("--student-init", StudentInit is null ? null : Path.GetFullPath(StudentInit)), Setting.Of("--transfer", Transfer),
+                Setting.Of("--teacher-bn", bn.RunningPercent switch { 0 => "current", 100 => "running", var p => $"partial:{p.ToString("R", CultureInfo.InvariantCulture)}" }),
+                Setting.Of("--partial-from", bn.From), Setting.Of("--student-bn", StudentBn.ToString().ToLowerInvariant()),
+                Setting.Of("--loss", loss.Kind == "kl" ? $"kl:{loss.Temperature.ToString("R", CultureInfo.InvariantCulture)}" : loss.Kind), .. OptimizerOrDefault.Settings(),
+                Setting.Of("--epochs", Epochs), Setting.Of("--steps", StepsPerEpoch), Setting.Of("--batch-size", BatchSize), Setting.Of("--eval-batch-size", EvalBatchSize),
+                Setting.Of("--adjust-samples", AdjustSamples), Setting.Of("--dataset", Dataset), Setting.Of("--test-limit", TestLimit), Setting.Of("--seed", Seed),
+                Setting.Of("--balance", Balance is { } b ? $"{b.PerClass} per class, pool {b.PoolSize?.ToString(CultureInfo.InvariantCulture) ?? "default"}, missing {b.Missing}" +
+                                                           (b.Balanced ? "" : ", unbalanced") : null)];
+    }
+
+    /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
+    public string Fingerprint() => RunConfig.Fingerprint(Settings());
 }
 
 /// <summary>
@@ -69,6 +85,8 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
 
         using var runLock = _files.Prepare(options.Resume);
+        RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(dataset, options.DataRoot, options.Seed, _device.Name),
+                        continuing: options.Resume && File.Exists(_files.Checkpoint));
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;

@@ -75,7 +75,14 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
                           Progress, Device).Run();
             _ran.Add(name);
         }
-        else if (!_ran.Contains(name)) _reused.Add(name);
+        else
+        {
+            // A finished run of this name made with other options (another --epochs, say) is refused, not reported as this cell.
+            if (File.Exists(keyPath) && RunConfig.ParseFingerprint(File.ReadAllText(keyPath)) is { } stored && RunConfig.ParseFingerprint(key) is { } asked
+                && RunConfig.Diff(stored, asked) is { } diff)
+                throw new ArgumentException($"study run '{name}' in '{dir}' was made with other options ({diff}); give the same options, another --out, or delete that folder");
+            if (!_ran.Contains(name)) _reused.Add(name);
+        }
         if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, key);
         return RunFiles.ReadSummary(summaryPath);
     }
@@ -88,7 +95,7 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         var bn = options.TeacherBnOrDefault;
         if (bn.RunningPercent is 0 or 100) bn = bn with { From = "input" }; // all or no layers on RS: the order does not matter
         var o = options with { TeacherBn = bn };
-        return string.Join(";", o.Fingerprint(), o.Epochs, o.EvalBatchSize, o.AdjustSamples, o.Dataset, o.TestLimit, o.StudentInit);
+        return o.Fingerprint();
     }
 
     /// <summary>The name of a finished run in this study whose key is <paramref name="key"/>, if there is one.</summary>

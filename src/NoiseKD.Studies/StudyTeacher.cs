@@ -12,10 +12,15 @@ public static class StudyTeacher
                                       IProgress progress, IBackend device)
     {
         string dir = Path.Combine(outDir, "runs", "teacher"), model = Path.Combine(dir, "model.safetensors");
-        if (File.Exists(model)) return CheckDataset(model, dataset);
+        var options = new TrainOptions(spec, dataset, dir, epochs, 128, optimizer, Augment: augment,
+                                       Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: dataRoot);
+        if (File.Exists(model))
+        {
+            RunConfig.CheckSame(dir, options.Settings(), "the study's teacher");
+            return CheckDataset(model, dataset);
+        }
         progress.Message($"training the teacher {spec.Arch} x{spec.Width} on {DatasetCatalog.DisplayName(dataset)} for {epochs} epoch(s)");
-        new Trainer(new TrainOptions(spec, dataset, dir, epochs, 128, optimizer, Augment: augment,
-                                     Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors")), DataRoot: dataRoot), progress, device).Run();
+        new Trainer(options, progress, device).Run();
         return model;
     }
 

@@ -16,10 +16,16 @@ namespace NoiseKD.Cli.Commands;
 public sealed class QuickstartCommand : CommonOptions, ICommand
 {
     [Option("out", Default = "runs/quickstart")] public string Out { get; set; } = "";
-    [Option("teacher", Default = "resnet18", HelpText = "Teacher architecture.")] public string Teacher { get; set; } = "";
+    [Option("teacher-arch", HelpText = "Teacher architecture (default resnet18).")] public string? TeacherArch { get; set; }
+    /// <summary>The old name of --teacher-arch (elsewhere --teacher names a model file).</summary>
+    [Option("teacher", Hidden = true)] public string? TeacherOld { get; set; }
     [Option("teacher-width", Default = 0.25f)] public float TeacherWidth { get; set; }
     [Option("teacher-epochs", Default = 2)] public int TeacherEpochs { get; set; }
-    [Option("student", Default = "resnet18")] public string Student { get; set; } = "";
+    [Option("student-arch", HelpText = "Student architecture (default resnet18).")] public string? StudentArch { get; set; }
+    /// <summary>The old name of --student-arch.</summary>
+    [Option("student", Hidden = true)] public string? StudentOld { get; set; }
+
+    string Teacher = "resnet18", Student = "resnet18";
     [Option("student-width", Default = 0.25f)] public float StudentWidth { get; set; }
     [Option("epochs", Default = 3, HelpText = "Distillation epochs of the Gaussian + CS student.")] public int Epochs { get; set; }
     [Option("rs-epochs", Default = 1, HelpText = "Distillation epochs of the Gaussian + RS control (it stays near chance at any budget; give it --epochs for equal budgets).")]
@@ -36,6 +42,8 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
     public int Run()
     {
         // Every option is checked before any work starts: a typo must not cost a teacher's training.
+        Teacher = Renamed(TeacherArch, "--teacher-arch", TeacherOld, "--teacher") ?? Teacher;
+        Student = Renamed(StudentArch, "--student-arch", StudentOld, "--student") ?? Student;
         if (Epochs <= 0 || RsEpochs <= 0 || Steps <= 0 || BatchSize <= 0 || TeacherEpochs <= 0)
             throw new ArgumentException("--teacher-epochs, --epochs, --rs-epochs, --steps and --batch-size must be positive");
         var recipe = NoiseRecipe.For(Recipes.Parse(RecipeName ?? Recipes.DefaultName));
@@ -47,14 +55,18 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         var clock = Stopwatch.StartNew();
         using var runLock = RunLock.Acquire(Out); // one quickstart per folder; its parts lock their own folders too
         string teacherDir = Path.Combine(Out, "teacher"), teacherModel = Path.Combine(teacherDir, "model.safetensors");
+        var train = new TrainOptions(new ModelSpec(Teacher, TeacherWidth), "fashion-mnist", teacherDir, TeacherEpochs, TeacherBatchSize,
+                                     new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
+                                     Seed: Seed, Resume: File.Exists(Path.Combine(teacherDir, "checkpoint.safetensors")), DataRoot: DataRoot);
+        // A finished part is reused only when it was made with these options; otherwise the run stops and names the differences.
         if (File.Exists(teacherModel))
+        {
+            RunConfig.CheckSame(teacherDir, train.Settings(), "the teacher");
             Console.WriteLine($"reusing the teacher in {teacherModel}");
+        }
         else
         {
             Console.WriteLine($"training the teacher: {Teacher} x{TeacherWidth} on Fashion-MNIST, {TeacherEpochs} epochs");
-            var train = new TrainOptions(new ModelSpec(Teacher, TeacherWidth), "fashion-mnist", teacherDir, TeacherEpochs, TeacherBatchSize,
-                                         new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, true, "cosine"), Augment: new Augmentation(2, true),
-                                         Seed: Seed, Resume: File.Exists(Path.Combine(teacherDir, "checkpoint.safetensors")), DataRoot: DataRoot);
             ConsoleProgress.Run(p => new Trainer(train, p, device).Run());
         }
 
@@ -62,17 +74,18 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         foreach (var (name, bn, epochs) in new[] { ("noise_rs", "running", RsEpochs), ("noise_cs", "current", Epochs) })
         {
             string dir = Path.Combine(Out, name), summaryPath = Path.Combine(dir, "summary.json");
+            var options = recipe.Apply(new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
+                                                          Epochs: epochs, StepsPerEpoch: Steps, BatchSize: batchSize, DataRoot: DataRoot, Seed: Seed,
+                                                          Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
             if (File.Exists(summaryPath))
             {
+                RunConfig.CheckSame(dir, options.Settings(), $"the {name} student");
                 Console.WriteLine($"reusing {summaryPath}");
                 results[name] = RunFiles.ReadSummary(summaryPath)
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
                 continue;
             }
             Console.WriteLine($"distilling {Student} x{StudentWidth} from Gaussian noise, teacher BN on {bn} statistics, {epochs} x {Steps} batches of {batchSize}; {recipe.Describe()}");
-            var options = recipe.Apply(new DistillOptions(teacherModel, Student, dir, StudentWidth, Transfer: "gaussian", TeacherBn: TeacherBn.Parse(bn, "input"),
-                                                          Epochs: epochs, StepsPerEpoch: Steps, BatchSize: batchSize, DataRoot: DataRoot, Seed: Seed,
-                                                          Resume: File.Exists(Path.Combine(dir, "checkpoint.safetensors"))));
             results[name] = ConsoleProgress.Run(p => new Distiller(options, p, device).Run());
         }
 
