@@ -110,6 +110,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             shiftOrder = BnProbe.RankByShift(teacher, Enumerable.Range(0, 4).Select(_ => (Func<Tensor>)(() => probe.Next(options.BatchSize))));
         }
         int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher, shiftOrder);
+        // The method works through the teacher's BatchNorm on the noise batch's own statistics (Raikwar & Mishra 2022, Sec. 3); without BN there is nothing to switch.
+        if (BnControl.Layers(teacher).Count == 0)
+            _progress.Message($"warning: the teacher {spec.Arch} has no BatchNorm layer, so nothing adapts to the transfer batches: noise KD works through the teacher's BN statistics (Raikwar & Mishra 2022), and this run has none");
         var metrics = new MetricsLog(_files.Metrics);
         BalanceReport? balance = null;
         if (options.Balance is { } b)
@@ -124,6 +127,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 
+        _progress.Message($"distill into {studentSpec.Arch} x{studentSpec.Width} ({student.ParameterCount():N0} parameters), evaluated on {dataset} ({test.Count:N0} test images): " +
+                          $"{options.Epochs} epochs of {options.StepsPerEpoch} steps of {options.BatchSize}; device {_device.Name}, " +
+                          $"{NoiseKD.Backends.Cpu.CpuParallel.Threads} threads; writing to {options.OutDir}");
         int start = 0;
         PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
@@ -173,6 +179,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         foreach (var (key, value) in row) summary[key] = value;
         if (balance is not null)
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
+        // One accuracy vocabulary across verbs (accuracy_*); the acc_* keys stay for the scripts that read them.
+        foreach (var (old, key) in new[] { ("acc_cs", "accuracy_cs"), ("acc_rs", "accuracy_rs"), ("acc_rs_adjusted", "accuracy_rs_adjusted") })
+            if (summary.TryGetValue(old, out var value)) summary[key] = value;
         AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }

@@ -105,6 +105,9 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                                     options.Augment ?? Augmentation.None, dropLast: true);
         var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, loader.BatchesPerEpoch);
         var metrics = new MetricsLog(MetricsPath);
+        _progress.Message($"train {spec.Arch} x{spec.Width} ({model.ParameterCount():N0} parameters) on {options.Dataset} ({train.Count:N0} training, {test.Count:N0} test images): " +
+                          $"{options.Epochs} epochs of {loader.BatchesPerEpoch} steps of {options.BatchSize}; device {(device ?? Devices.Default).Name}, " +
+                          $"{NoiseKD.Backends.Cpu.CpuParallel.Threads} threads; writing to {options.OutDir}");
 
         int start = 0;
         PartialEpoch? partial = null;

@@ -17,6 +17,12 @@ public abstract class CommonOptions
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
     public int? Threads { get; set; }
 
+    [Option("log-interval", HelpText = "When output is not a terminal: a progress line every N steps (default: about every 30 s).")]
+    public int? LogInterval { get; set; }
+
+    [Option("quiet", Default = false, HelpText = "No progress bar or progress lines (the result and any warning are still printed).")]
+    public bool Quiet { get; set; }
+
     [Option("data-root", HelpText = "Folder holding datasets as DIR/NAME/ (default: the per-user ~/.local/share/noisekd/datasets, then /usr/share/datasets).")]
     public string? DataRoot { get; set; }
 

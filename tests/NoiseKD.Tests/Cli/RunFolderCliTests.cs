@@ -141,4 +141,48 @@ public class RunFolderCliTests
         Assert.Equal(new Augmentation(2, true), Augmentation.Standard("fashion-mnist"));
         Assert.Equal(new Augmentation(4, true), Augmentation.Standard("cifar10"));
     }
+
+    [Fact]
+    public void LogsShowAHeaderAndStepLinesAndQuietKeepsOnlyTheResult()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
+        var (code, output, error) = CliRunner.Run(Train(dir.Path, dir.File("a"), "--log-interval", "1"));
+        Assert.True(code == 0, error);
+        Assert.Contains("train lenet5-half x1 (", output);
+        Assert.Contains("parameters) on fashion-mnist (64 training, 32 test images): 1 epochs of 2 steps of 32; device cpu", output);
+        Assert.Contains("epoch 1/1  step 1/2  loss ", output); // the last step is the epoch line's
+        Assert.DoesNotContain("step 2/2", output);
+        Assert.Contains("train_loss", output);
+
+        (code, output, error) = CliRunner.Run(Train(dir.Path, dir.File("b"), "--quiet"));
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("train_loss", output);
+        Assert.DoesNotContain("step 1/2", output);
+        Assert.Contains("test accuracy", output);
+
+        (code, _, error) = CliRunner.Run(Train(dir.Path, dir.File("c"), "--log-interval", "0"));
+        Assert.Equal(2, code);
+        Assert.Contains("--log-interval 0 must be a positive number of steps", error);
+    }
+
+    [Fact]
+    public void DistillFromABnLessTeacherWarnsAndWritesConfigAndAccuracyKeys()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
+        var (code, _, error) = CliRunner.Run(Train(dir.Path, dir.File("teacher")));
+        Assert.True(code == 0, error);
+        (code, var output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "mlp", "--student-width", "0.25",
+                                                  "--epochs", "1", "--steps", "2", "--batch-size", "8", "--adjust-samples", "16", "--data-root", dir.Path, "--out", dir.File("s"));
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: the teacher lenet5-half has no BatchNorm layer", output);
+        using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("s/summary.json")));
+        foreach (var (key, old) in new[] { ("accuracy_cs", "acc_cs"), ("accuracy_rs", "acc_rs"), ("accuracy_rs_adjusted", "acc_rs_adjusted") })
+            Assert.Equal(summary.RootElement.GetProperty(old).GetDouble(), summary.RootElement.GetProperty(key).GetDouble());
+        using var config = JsonDocument.Parse(File.ReadAllText(dir.File("s/config.json")));
+        Assert.Equal("distill", config.RootElement.GetProperty("verb").GetString());
+        Assert.Equal("2", config.RootElement.GetProperty("options").GetProperty("--steps").GetString());
+        Assert.Equal(Path.GetFullPath(dir.File("teacher/model.safetensors")), config.RootElement.GetProperty("options").GetProperty("--teacher").GetString());
+    }
 }
