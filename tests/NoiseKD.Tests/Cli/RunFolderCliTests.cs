@@ -185,4 +185,22 @@ public class RunFolderCliTests
         Assert.Equal("2", config.RootElement.GetProperty("options").GetProperty("--steps").GetString());
         Assert.Equal(Path.GetFullPath(dir.File("teacher/model.safetensors")), config.RootElement.GetProperty("options").GetProperty("--teacher").GetString());
     }
+
+    [Fact]
+    public void QuickstartSmokeIsLabelledAndUsesTinyBudgets()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 128, 64);
+        var (code, output, error) = CliRunner.Run("quickstart", "--smoke", "--out", dir.File("qs"), "--teacher-arch", "lenet5-half", "--student-arch", "lenet5-half",
+                                                  "--batch-size", "8", "--data-root", dir.Path);
+        Assert.True(code == 0, error);
+        Assert.Contains("SMOKE RUN (--smoke)", output);
+        using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("qs/summary.json")));
+        Assert.True(summary.RootElement.GetProperty("smoke").GetBoolean());
+        Assert.Equal(30 * 8, summary.RootElement.GetProperty("distill_images_cs").GetInt32()); // 1 epoch x 30 batches
+        Assert.Contains("SMOKE RUN", File.ReadAllText(dir.File("qs/REPORT.md")));
+        using var teacher = JsonDocument.Parse(File.ReadAllText(dir.File("qs/teacher/config.json")));
+        Assert.Equal("6000", teacher.RootElement.GetProperty("options").GetProperty("--train-limit").GetString());
+        Assert.Equal("1", teacher.RootElement.GetProperty("options").GetProperty("--epochs").GetString());
+    }
 }
