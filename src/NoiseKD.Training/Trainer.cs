@@ -66,16 +66,6 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
     public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
     public string SummaryPath => Path.Combine(options.OutDir, "summary.json");
 
-    /// <summary>The result of the finished run in <paramref name="outDir"/> (its summary.json), or null when it has not finished.</summary>
-    public static EvalResult? Finished(string outDir)
-    {
-        string summary = Path.Combine(outDir, "summary.json");
-        if (!File.Exists(summary) || !File.Exists(Path.Combine(outDir, "model.safetensors"))) return null;
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(summary));
-        var root = json.RootElement;
-        return new EvalResult(root.GetProperty("accuracy").GetDouble(), root.GetProperty("test_loss").GetDouble(), root.GetProperty("samples").GetInt32());
-    }
-
     public EvalResult Run()
     {
         if (options.Epochs <= 0) throw new ArgumentException($"epochs {options.Epochs} must be positive");

@@ -13,8 +13,10 @@ public sealed class ImportCommand : CommonOptions, ICommand
     [Option("arch", Required = true, HelpText = "Architecture of the state dict: resnet18|34|50|101, wrn-D-K, mobilenetv2, lenet5, lenet5-half, mlp.")]
     public string Arch { get; set; } = "";
 
-    [Option("width", Default = 1f, HelpText = "Width multiplier the network was built with.")]
-    public float Width { get; set; }
+    [Option("width", HelpText = "Width multiplier the network was built with (default: read from the first convolution's channels, else 1).")]
+    public float? WidthOption { get; set; }
+
+    float Width = 1f;
 
     [Option("in-channels", HelpText = "Input channels (default: read from the first convolution's weight, else 3).")]
     public int? InChannelsOption { get; set; }
@@ -50,7 +52,7 @@ public sealed class ImportCommand : CommonOptions, ICommand
         Devices.Default = OpenDevice();
         if (!File.Exists(From)) throw new FileNotFoundException($"state dict '{From}' does not exist");
         var (arrays, _) = Safetensors.Read(From);
-        (InChannels, Classes) = StateDictShape.Infer(Arch, Width, arrays, Prefix, InChannelsOption, ClassesOption);
+        (InChannels, Width, Classes) = StateDictShape.Infer(Arch, WidthOption, arrays, Prefix, InChannelsOption, ClassesOption);
         string dataset = (Dataset ?? (InChannels == 1 ? "fashion-mnist" : "cifar10")).ToLowerInvariant();
         var normalization = ResolveNormalization(dataset);
         var spec = new ModelSpec(Arch, Width, InChannels, Classes, ImageSize ?? (dataset.Contains("mnist", StringComparison.Ordinal) ? 28 : 32));

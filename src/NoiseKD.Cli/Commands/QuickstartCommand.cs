@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using CommandLine;
 using NoiseKD.Data;
@@ -72,6 +73,9 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         if (File.Exists(teacherModel))
         {
             RunConfig.CheckSame(teacherDir, train.Settings(), "the teacher");
+            var spec = ModelFile.Load(teacherModel).File.Spec;
+            CheckOlderBuild(teacherDir, "the teacher", [("--arch", spec.Arch, Teacher), ("--width", Text(spec.Width), Text(TeacherWidth)),
+                                                        ("--epochs", new MetricsLog(Path.Combine(teacherDir, "metrics.jsonl")).ReadAll().Count.ToString(CultureInfo.InvariantCulture), Text(TeacherEpochs))]);
             Console.WriteLine($"reusing the teacher in {teacherModel}");
         }
         else
@@ -90,6 +94,9 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
             if (File.Exists(summaryPath))
             {
                 RunConfig.CheckSame(dir, options.Settings(), $"the {name} student");
+                var done = RunFiles.ReadSummary(summaryPath);
+                CheckOlderBuild(dir, $"the {name} student", [("--student", done.GetValueOrDefault("student").ToString(), $"{Student} x{StudentWidth}"),
+                                                             ("--epochs", done.GetValueOrDefault("epochs").ToString(), Text(epochs))]);
                 Console.WriteLine($"reusing {summaryPath}");
                 results[name] = RunFiles.ReadSummary(summaryPath)
                     .ToDictionary(kv => kv.Key, kv => (object)(kv.Value.ValueKind == JsonValueKind.Number ? kv.Value.GetDouble() : kv.Value.ToString()));
@@ -133,6 +140,22 @@ public sealed class QuickstartCommand : CommonOptions, ICommand
         WriteReport(summary, teacherAccuracy, recipe, batchSize);
         Console.WriteLine($"report with the noise the students saw: {Path.Combine(Out, "REPORT.md")}");
         return 0;
+    }
+
+    static string Text(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+    static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A part written before config.json existed: the few options its own files record (architecture, width,
+    /// epochs) are compared instead, so an old folder is not reused under a label it does not deserve.
+    /// </summary>
+    static void CheckOlderBuild(string dir, string what, (string Option, string InFolder, string Asked)[] facts)
+    {
+        if (RunConfig.Read(dir) is not null) return;
+        var diff = facts.Where(f => f.InFolder != f.Asked).Select(f => $"{f.Option}: {f.InFolder} in the folder, {f.Asked} asked").ToList();
+        if (diff.Count > 0)
+            throw new ArgumentException($"{what} in '{dir}' was made with other options ({string.Join("; ", diff)}); give the same options, another --out, or delete that folder");
+        Console.WriteLine($"note: '{dir}' was written by an older build without config.json; only {string.Join(", ", facts.Select(f => f.Option))} could be compared");
     }
 
     /// <summary>REPORT.md: the side-by-side table and the first noise batch each student saw (its run's transfer.png).</summary>

@@ -11,15 +11,30 @@ namespace NoiseKD.Cli.Commands;
 /// </summary>
 public static class StateDictShape
 {
-    /// <summary>The given values, else those the weights show under the architecture's own tensor names, else 3 and 10.</summary>
-    public static (int InChannels, int Classes) Infer(string arch, float width, IReadOnlyList<NamedArray> arrays, string prefix, int? inChannels, int? classes)
+    /// <summary>
+    /// The given values, else those the weights show under the architecture's own tensor names: input channels and
+    /// width from the first convolution ([out, in, k, k]; the width whose model has that many output channels),
+    /// classes from the last Linear weight; else 3 input channels, width 1 and 10 classes.
+    /// </summary>
+    public static (int InChannels, float Width, int Classes) Infer(string arch, float? width, IReadOnlyList<NamedArray> arrays, string prefix, int? inChannels, int? classes)
     {
-        var probe = new ModelSpec(arch, width).Create(); // a bad architecture fails here, before anything is read
+        var probe = new ModelSpec(arch, width ?? 1f).Create(); // a bad architecture fails here, before anything is read
         var byName = arrays.ToDictionary(a => a.Name, a => a.Shape);
         var weights = probe.StateDict().Where(t => t.Name.EndsWith(".weight", StringComparison.Ordinal)).ToList();
-        int? seenIn = weights.FirstOrDefault(t => t.Value.Shape.Length == 4) is { Name: { } conv } && byName.TryGetValue(prefix + conv, out var c) && c.Length == 4 ? c[1] : null;
+        var conv = weights.FirstOrDefault(t => t.Value.Shape.Length == 4);
+        int[]? c = conv.Name is not null && byName.TryGetValue(prefix + conv.Name, out var shape) && shape.Length == 4 ? shape : null;
         int? seenClasses = weights.LastOrDefault(t => t.Value.Shape.Length == 2) is { Name: { } fc } && byName.TryGetValue(prefix + fc, out var f) && f.Length == 2 ? f[0] : null;
-        return (inChannels ?? seenIn ?? 3, classes ?? seenClasses ?? 10);
+        float? seenWidth = width is null && c is not null ? WidthFor(arch, conv.Name!, conv.Value.Shape[0], c[0]) : null;
+        return (inChannels ?? c?[1] ?? 3, width ?? seenWidth ?? 1f, classes ?? seenClasses ?? 10);
+    }
+
+    /// <summary>The width (of the usual ones, nearest the channel ratio first) at which <paramref name="conv"/> has <paramref name="channels"/> outputs.</summary>
+    static float? WidthFor(string arch, string conv, int channelsAtWidth1, int channels)
+    {
+        float ratio = (float)channels / channelsAtWidth1;
+        foreach (float w in new[] { 0.0625f, 0.125f, 0.25f, 0.375f, 0.5f, 0.75f, 1f, 1.5f, 2f, 4f, 8f }.OrderBy(w => Math.Abs(Math.Log(w / ratio))).Take(2))
+            if (new ModelSpec(arch, w).Create().StateDict().First(t => t.Name == conv).Value.Shape[0] == channels) return w;
+        return null;
     }
 
     /// <summary>"; every name starts with 'module.': pass --prefix module." and the like, or "".</summary>

@@ -51,13 +51,7 @@ public sealed class TrainCommand : CommonOptions, ICommand
         var options = new TrainOptions(new ModelSpec(arch, Width), Dataset.ToLowerInvariant(), Out, Epochs, BatchSize, optimizer,
                                        LabelSmoothing, ParseAugment(Augment, Dataset), Seed, TrainLimit, TestLimit, Resume: Resume, DataRoot: DataRoot);
         new ModelSpec(arch, Width).Create(); // fail fast on a bad architecture before loading data
-        // Nothing to continue (a finished run asked with its own options): the folder is left as it is, the model file untouched.
-        if (Resume && Trainer.Finished(Out) is { } finished && RunConfig.Read(Out) is { } inFolder && RunConfig.Diff(inFolder, options.Settings()) is null)
-        {
-            Console.WriteLine($"the run in {Out} has finished all its {Epochs} epochs; nothing to do (test accuracy {finished.Accuracy:P2} on {finished.Samples} images, " +
-                              $"model {Path.Combine(Out, "model.safetensors")})");
-            return 0;
-        }
+        if (FinishedRun.Report(Resume, Out, options.Settings(), "model.safetensors")) return 0;
         var result = ConsoleProgress.Run(progress => new Trainer(options, progress, device).Run());
         Console.WriteLine($"test accuracy {result.Accuracy:P2} on {result.Samples} images; model written to {Path.Combine(Out, "model.safetensors")}");
         return 0;

@@ -178,5 +178,19 @@ public class CommandLineTests
         Assert.Contains("the teacher", error);
         Assert.Contains("--arch: resnet18 in the folder, lenet5-half asked", error);
         Assert.Equal(root.GetProperty("noise_rs").GetDouble(), JsonDocument.Parse(File.ReadAllText(dir.File("qs/summary.json"))).RootElement.GetProperty("noise_rs").GetDouble());
+
+        // Parts from an older build (no config.json): the architecture, width and epochs their own files record are compared.
+        foreach (string part in new[] { "teacher", "noise_rs", "noise_cs" }) File.Delete(dir.File($"qs/{part}/config.json"));
+        (code, _, error) = CliRunner.Run(args.Select((a, i) => i > 0 && args[i - 1] == "--rs-epochs" ? "2" : a).ToArray());
+        Assert.Equal(2, code);
+        Assert.Contains("the noise_rs student", error);
+        Assert.Contains("(--epochs: 1 in the folder, 2 asked)", error);
+        (code, _, error) = CliRunner.Run([.. args, "--teacher-arch", "lenet5-half"]);
+        Assert.Equal(2, code);
+        Assert.Contains("(--arch: resnet18 in the folder, lenet5-half asked)", error);
+        (code, output, error) = CliRunner.Run(args);
+        Assert.True(code == 0, error);
+        Assert.Contains("written by an older build without config.json; only --arch, --width, --epochs could be compared", output);
+        Assert.DoesNotContain("distilling", output);
     }
 }

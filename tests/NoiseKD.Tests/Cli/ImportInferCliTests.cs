@@ -65,10 +65,10 @@ public class ImportInferCliTests
         Assert.Contains("every tensor name starts with 'module.': pass --prefix module.", error);
         Assert.Single(error.Trim().Split('\n'));
 
-        (code, _, error) = Run("import", "--arch", "resnet34", "--width", "0.125", "--from", dir.File("sd.safetensors"), "--prefix", "module.", "--out", dir.File("m.safetensors"));
+        (code, _, error) = Run("import", "--arch", "resnet34", "--from", dir.File("sd.safetensors"), "--prefix", "module.", "--out", dir.File("m.safetensors"));
         Assert.True(code == 0, error);
         var (_, file) = ModelFile.Load(dir.File("m.safetensors"));
-        Assert.Equal(new ModelSpec("resnet34", 0.125f, 1, 10, 28), file.Spec); // no --in-channels: read from conv1.weight
+        Assert.Equal(new ModelSpec("resnet34", 0.125f, 1, 10, 28), file.Spec); // no --width, --in-channels: read from conv1.weight [8, 1, 3, 3]
     }
 
     [Fact]

@@ -184,6 +184,14 @@ public class RunFolderCliTests
         Assert.Equal("distill", config.RootElement.GetProperty("verb").GetString());
         Assert.Equal("2", config.RootElement.GetProperty("options").GetProperty("--steps").GetString());
         Assert.Equal(Path.GetFullPath(dir.File("teacher/model.safetensors")), config.RootElement.GetProperty("options").GetProperty("--teacher").GetString());
+
+        // --resume on the finished distillation: nothing to do, the student file untouched.
+        byte[] student = File.ReadAllBytes(dir.File("s/student.safetensors"));
+        (code, output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "mlp", "--student-width", "0.25",
+                                              "--epochs", "1", "--steps", "2", "--batch-size", "8", "--adjust-samples", "16", "--data-root", dir.Path, "--out", dir.File("s"), "--resume");
+        Assert.True(code == 0, error);
+        Assert.Contains("has finished all its epochs; nothing to do", output);
+        Assert.Equal(student, File.ReadAllBytes(dir.File("s/student.safetensors")));
     }
 
     [Fact]
