@@ -10,10 +10,10 @@ steps="${2:-7}"
 runs=(
   "--gemm 1024"
   "--gemm 2048"
-  "--model resnet18 --batch-size 64 --input 3x32x32"
-  "--model resnet18 --width 0.25 --batch-size 256 --input 1x28x28 --mode distill --teacher-model resnet34"
-  "--model resnet18 --width 0.25 --batch-size 256 --input 1x28x28 --mode infer"
-  "--model resnet18 --width 0.25 --batch-size 1 --input 1x28x28 --mode infer"
+  "--arch resnet18 --batch-size 64 --input 3x32x32"
+  "--arch resnet18 --width 0.25 --batch-size 256 --input 1x28x28 --mode distill --teacher-arch resnet34"
+  "--arch resnet18 --width 0.25 --batch-size 256 --input 1x28x28 --mode infer"
+  "--arch resnet18 --width 0.25 --batch-size 1 --input 1x28x28 --mode infer"
 )
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do

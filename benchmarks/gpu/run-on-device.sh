@@ -50,8 +50,8 @@ fi
 step check "$NK" check --device cuda
 step gemm-2048 "$NK" bench --device cuda --gemm 2048 --steps "$STEPS"
 step gemm-4096 "$NK" bench --device cuda --gemm 4096 --steps "$STEPS"
-step bench-resnet18 "$NK" bench --device cuda --model resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
-step bench-noise-kd "$NK" bench --device cuda --mode distill --model resnet18 --teacher-model resnet34 --batch-size 128 \
+step bench-resnet18 "$NK" bench --device cuda --arch resnet18 --batch-size 128 --input 3x32x32 --steps "$STEPS"
+step bench-noise-kd "$NK" bench --device cuda --mode distill --arch resnet18 --teacher-arch resnet34 --batch-size 128 \
     --input 3x32x32 --steps "$STEPS"
 
 data_root=${NK_DATA_ROOT:-}

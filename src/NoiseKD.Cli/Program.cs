@@ -28,16 +28,38 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        var parser = new Parser(s =>
+        if (args is ["--version"] or ["version"])
         {
-            s.HelpWriter = Console.Error;
-            s.CaseInsensitiveEnumValues = true;
-            s.AutoVersion = false;
-        });
-        var result = parser.ParseArguments(args, Verbs);
+            Console.WriteLine($"noisekd {RunConfig.Version.Split('+')[0]} (commit {RunConfig.Commit})");
+            return 0;
+        }
+        args = [.. args.Select(a => a == "-h" ? "--help" : a)]; // no option has a one-letter name, so -h can only mean help
+        var result = NewParser(helpWriter: null).ParseArguments(args, Verbs);
         if (result is NotParsed<object> notParsed)
-            return notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError) ? 0 : UserError;
+        {
+            if (notParsed.Errors.All(e => e is HelpVerbRequestedError or HelpRequestedError))
+            {
+                // Asked-for help is the output, so it goes to stdout; the parser writes it when given a writer.
+                NewParser(Console.Out).ParseArguments(args, Verbs);
+                return 0;
+            }
+            Console.Error.WriteLine($"noisekd: error: {UsageErrors.Describe(notParsed.Errors.First(), args, Verbs)}");
+            return UserError;
+        }
         var command = (ICommand)((Parsed<object>)result).Value;
+        RunConfig.CommandLine = string.Join(" ", new[] { "noisekd" }.Concat(args.Select(Quoted)));
+        // A --data-root that does not exist would otherwise fall through to the default roots and train on other data.
+        if (command is CommonOptions { DataRoot: { } root } && !Directory.Exists(root))
+        {
+            Console.Error.WriteLine($"noisekd: error: --data-root '{root}' does not exist (give the folder holding the dataset folders, e.g. DIR with DIR/fashion-mnist/)");
+            return UserError;
+        }
+        if (command is CommonOptions { LogInterval: <= 0 } bad)
+        {
+            Console.Error.WriteLine($"noisekd: error: --log-interval {bad.LogInterval} must be a positive number of steps");
+            return UserError;
+        }
+        (ConsoleProgress.LogInterval, ConsoleProgress.Quiet) = command is CommonOptions o ? (o.LogInterval, o.Quiet) : (null, false);
         // A command that needs CIFAR-10 fetches it the first time (as ./noisekd installs Fashion-MNIST); NOISEKD_NO_INSTALL=1 turns it off.
         var autoFetch = DatasetCatalog.AutoFetchLog;
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOISEKD_NO_INSTALL"))) DatasetCatalog.AutoFetchLog = line => Console.Error.WriteLine(line);
@@ -73,6 +95,16 @@ public static class Program
             DatasetCatalog.AutoFetchLog = autoFetch; // in-process callers (the tests) keep their own setting
         }
     }
+
+    static Parser NewParser(TextWriter? helpWriter) => new(s =>
+    {
+        s.HelpWriter = helpWriter;
+        s.CaseInsensitiveEnumValues = true;
+        s.AutoVersion = false;
+    });
+
+    /// <summary>An argument as a shell would need it written (config.json records the command line).</summary>
+    static string Quoted(string arg) => arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 
     static string OneSentence(Exception e) => e is StorageException ? e.Message : StorageException.Cause(e);
 

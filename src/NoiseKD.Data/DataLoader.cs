@@ -11,9 +11,14 @@ public sealed record Augmentation(int CropPadding = 0, bool HorizontalFlip = fal
 
     /// <summary>
     /// A dataset's standard training augmentation: CIFAR's pad-4 random crop and horizontal flip (He et al. 2016,
-    /// pytorch-cifar); 28x28 sets keep the 2-pixel crop and flip their teachers here have always used.
+    /// pytorch-cifar); Fashion-MNIST keeps the 2-pixel crop and flip its teachers here have always used; MNIST's digits
+    /// get the crop only (a mirrored digit is another glyph, or none).
     /// </summary>
-    public static Augmentation Standard(string dataset) => new(dataset.Contains("mnist", StringComparison.OrdinalIgnoreCase) ? 2 : 4, true);
+    public static Augmentation Standard(string dataset) => dataset.ToLowerInvariant() switch
+    {
+        "mnist" => new(2, false),
+        var d => new(d.Contains("mnist", StringComparison.Ordinal) ? 2 : 4, true),
+    };
 }
 
 /// <summary>A batch of normalized images [Count, C, H, W] and labels, on the host.</summary>

@@ -41,8 +41,24 @@ public sealed record DistillOptions(
     public KdObjective LossOrDefault => Loss ?? KdObjective.Parse("soft-ce");
     public OptimizerConfig OptimizerOrDefault => Optimizer ?? new OptimizerConfig("sgd", 0.1f, 0.9f, 5e-4f, false, "cosine");
 
-    public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
-        Transfer, TeacherBnOrDefault, StudentBn, LossOrDefault, OptimizerOrDefault, StepsPerEpoch, BatchSize, Seed, Balance);
+    /// <summary>The options that decide the result, as `noisekd distill` names them (config.json compares them on --resume and reuse).</summary>
+    public IReadOnlyList<Setting> Settings()
+    {
+        var bn = TeacherBnOrDefault;
+        var loss = LossOrDefault;
+        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student", StudentArch), Setting.Of("--student-width", StudentWidth),
+                Setting.Of("--student-init", StudentInit is null ? null : Path.GetFullPath(StudentInit)), Setting.Of("--transfer", Transfer),
+                Setting.Of("--teacher-bn", bn.RunningPercent switch { 0 => "current", 100 => "running", var p => $"partial:{p.ToString("R", CultureInfo.InvariantCulture)}" }),
+                Setting.Of("--partial-from", bn.From), Setting.Of("--student-bn", StudentBn.ToString().ToLowerInvariant()),
+                Setting.Of("--loss", loss.Kind == "kl" ? $"kl:{loss.Temperature.ToString("R", CultureInfo.InvariantCulture)}" : loss.Kind), .. OptimizerOrDefault.Settings(),
+                Setting.Of("--epochs", Epochs), Setting.Of("--steps", StepsPerEpoch), Setting.Of("--batch-size", BatchSize), Setting.Of("--eval-batch-size", EvalBatchSize),
+                Setting.Of("--adjust-samples", AdjustSamples), Setting.Of("--dataset", Dataset), Setting.Of("--test-limit", TestLimit), Setting.Of("--seed", Seed),
+                Setting.Of("--balance", Balance is { } b ? $"{b.PerClass} per class, pool {b.PoolSize?.ToString(CultureInfo.InvariantCulture) ?? "default"}, missing {b.Missing}" +
+                                                           (b.Balanced ? "" : ", unbalanced") : null)];
+    }
+
+    /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
+    public string Fingerprint() => RunConfig.Fingerprint(Settings());
 }
 
 /// <summary>
@@ -69,6 +85,8 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
 
         using var runLock = _files.Prepare(options.Resume);
+        RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(dataset, options.DataRoot, options.Seed, _device.Name),
+                        continuing: options.Resume && File.Exists(_files.Checkpoint));
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
@@ -92,6 +110,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             shiftOrder = BnProbe.RankByShift(teacher, Enumerable.Range(0, 4).Select(_ => (Func<Tensor>)(() => probe.Next(options.BatchSize))));
         }
         int teacherRunningLayers = options.TeacherBnOrDefault.Apply(teacher, shiftOrder);
+        // The method works through the teacher's BatchNorm on the noise batch's own statistics (Raikwar & Mishra 2022, Sec. 3); without BN there is nothing to switch.
+        if (BnControl.Layers(teacher).Count == 0)
+            _progress.Message($"warning: the teacher {spec.Arch} has no BatchNorm layer, so nothing adapts to the transfer batches: noise KD works through the teacher's BN statistics (Raikwar & Mishra 2022), and this run has none");
         var metrics = new MetricsLog(_files.Metrics);
         BalanceReport? balance = null;
         if (options.Balance is { } b)
@@ -106,6 +127,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
                           $"({teacherRunningLayers} of {BnControl.Layers(teacher).Count} layers on RS); transfer: {transfer.Describe()}; loss: {options.LossOrDefault.Describe()}");
 
+        _progress.Message($"distill into {studentSpec.Arch} x{studentSpec.Width} ({student.ParameterCount():N0} parameters), evaluated on {dataset} ({test.Count:N0} test images): " +
+                          $"{options.Epochs} epochs of {options.StepsPerEpoch} steps of {options.BatchSize}; device {_device.Name}, " +
+                          $"{NoiseKD.Backends.Cpu.CpuParallel.Threads} threads; writing to {options.OutDir}");
         int start = 0;
         PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
@@ -155,6 +179,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         foreach (var (key, value) in row) summary[key] = value;
         if (balance is not null)
             foreach (var (key, value) in balance.ToMetrics().Where(kv => kv.Key != "epoch")) summary[key] = value;
+        // One accuracy vocabulary across verbs (accuracy_*); the acc_* keys stay for the scripts that read them.
+        foreach (var (old, key) in new[] { ("acc_cs", "accuracy_cs"), ("acc_rs", "accuracy_rs"), ("acc_rs_adjusted", "accuracy_rs_adjusted") })
+            if (summary.TryGetValue(old, out var value)) summary[key] = value;
         AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }

@@ -50,6 +50,8 @@ public sealed class TeacherRun(string description, TrainOptions options) : Study
     public override string Key => string.Join(";", options.Fingerprint(), options.Epochs, options.Augment);
     public override object Options => options;
     public override string FinishedFile => "model.safetensors";
+    /// <summary>The options a finished teacher's config.json is compared with.</summary>
+    public IReadOnlyList<Setting> Settings() => options.Settings();
     public override void Execute(string dir, IProgress progress, IBackend device) =>
         new Trainer(options with { OutDir = dir, Resume = HasCheckpoint(dir) }, progress, device).Run();
 }

@@ -117,7 +117,15 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
             run.Execute(dir, Progress, Device);
             if (counted) _ran.Add(run.Name);
         }
-        else if (counted && !_ran.Contains(run.Name)) _reused.Add(run.Name);
+        else
+        {
+            // A finished run of this name made with other options (another --epochs, say) is refused, not reported as this cell.
+            if (File.Exists(keyPath) && RunConfig.ParseFingerprint(File.ReadAllText(keyPath)) is { } stored && RunConfig.ParseFingerprint(run.Key) is { } asked
+                && RunConfig.Diff(stored, asked) is { } diff)
+                throw new ArgumentException($"study run '{run.Name}' in '{dir}' was made with other options ({diff}); give the same options, another --out, or delete that folder");
+            if (run is TeacherRun teacher) RunConfig.CheckSame(dir, teacher.Settings(), "the study's teacher");
+            if (counted && !_ran.Contains(run.Name)) _reused.Add(run.Name);
+        }
         if (!File.Exists(keyPath)) AtomicFile.WriteAllText(keyPath, run.Key);
     }
 
@@ -143,7 +151,7 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         var bn = options.TeacherBnOrDefault;
         if (bn.RunningPercent is 0 or 100) bn = bn with { From = "input" }; // all or no layers on RS: the order does not matter
         var o = options with { TeacherBn = bn };
-        return string.Join(";", o.Fingerprint(), o.Epochs, o.EvalBatchSize, o.AdjustSamples, o.Dataset, o.TestLimit, o.StudentInit);
+        return o.Fingerprint();
     }
 
     /// <summary>The name of a finished run in this study whose key is <paramref name="run"/>'s, if there is one.</summary>

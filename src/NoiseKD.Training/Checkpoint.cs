@@ -70,9 +70,11 @@ public static class Checkpoint
         var (arrays, meta) = Safetensors.Read(path);
         if (!meta.TryGetValue("format", out var format) || format != Format)
             throw new SafetensorsException($"'{path}' is not a NoiseKD checkpoint");
-        if (meta.GetValueOrDefault("fingerprint") != fingerprint)
-            throw new SafetensorsException($"checkpoint '{path}' was written by a run with other settings ({meta.GetValueOrDefault("fingerprint")}); " +
-                                           $"this run is ({fingerprint}); use another --out or the same options");
+        if (meta.GetValueOrDefault("fingerprint") is var written && written != fingerprint)
+            throw new SafetensorsException($"checkpoint '{path}' was written by a run with other settings (" +
+                (RunConfig.ParseFingerprint(written) is { } old && RunConfig.ParseFingerprint(fingerprint) is { } now ? RunConfig.Diff(old, now)
+                                                                                                                    : "by an older build of the program") +
+                "); use another --out or the same options");
         try
         {
             foreach (var part in parts)

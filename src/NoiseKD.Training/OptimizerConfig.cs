@@ -56,6 +56,16 @@ public sealed record OptimizerConfig(string Name = "sgd", float Lr = 0.1f, float
     public OptimizerConfig With(string? name, float? lr, float? momentum, float? weightDecay, bool? nesterov, string? schedule) =>
         new(name ?? Name, lr ?? Lr, momentum ?? Momentum, weightDecay ?? WeightDecay, nesterov ?? Nesterov, schedule ?? Schedule);
 
+    /// <summary>Whether the schedule stretches over the whole run (cosine), so that another --epochs changes every step's rate.</summary>
+    public bool ScheduleDependsOnLength => Schedule.ToLowerInvariant().Split(':')[0] == "cosine";
+
+    /// <summary>The optimizer's options as the command line names them (<see cref="RunConfig"/>).</summary>
+    public IEnumerable<Setting> Settings() =>
+    [
+        Setting.Of("--optimizer", Name.ToLowerInvariant()), Setting.Of("--lr", Lr), Setting.Of("--momentum", Momentum), Setting.Of("--weight-decay", WeightDecay),
+        Setting.Of("--nesterov", Nesterov), Setting.Of("--schedule", Schedule.ToLowerInvariant()),
+    ];
+
     public string Describe() => $"{Name.ToLowerInvariant()} lr {Lr.ToString("G", CultureInfo.InvariantCulture)}" +
         (Name.Equals("sgd", StringComparison.OrdinalIgnoreCase) ? $", momentum {Momentum.ToString("G", CultureInfo.InvariantCulture)}{(Nesterov ? " (Nesterov)" : "")}" : "") +
         $", weight decay {WeightDecay.ToString("G", CultureInfo.InvariantCulture)}, schedule {Schedule}";

@@ -28,9 +28,29 @@ public sealed record TrainOptions(
     bool Resume = false,
     string? DataRoot = null)
 {
-    /// <summary>The options that must not change between a run and its resumption.</summary>
-    public string Fingerprint() => string.Join(";", Spec.Arch, Spec.Width.ToString("R", CultureInfo.InvariantCulture), Spec.InChannels,
-                                               Spec.Classes, Dataset, BatchSize, Optimizer ?? new OptimizerConfig(), Seed, TrainLimit);
+    /// <summary>The options that decide the result, as `noisekd train` names them (config.json compares them on --resume).</summary>
+    public IReadOnlyList<Setting> Settings()
+    {
+        var optimizer = Optimizer ?? new OptimizerConfig();
+        var augment = Augment ?? Augmentation.None;
+        return [Setting.Of("--arch", Spec.Arch), Setting.Of("--width", Spec.Width), Setting.Of("--dataset", Dataset), Setting.Of("--epochs", Epochs),
+                Setting.Of("--batch-size", BatchSize), .. optimizer.Settings(), Setting.Of("--label-smoothing", LabelSmoothing),
+                Setting.Of("--augment", Describe(augment)),
+                Setting.Of("--seed", Seed), Setting.Of("--train-limit", TrainLimit), Setting.Of("--test-limit", TestLimit)];
+    }
+
+    /// <summary>"none", "crop:2", "flip" or "crop:2+flip" (the padding matters: --augment crop means 2 pixels on 28x28, 4 on 32x32).</summary>
+    static string Describe(Augmentation a) =>
+        a.IsNone ? "none" : string.Join("+", new[] { a.CropPadding > 0 ? $"crop:{a.CropPadding}" : null, a.HorizontalFlip ? "flip" : null }.OfType<string>());
+
+    /// <summary>
+    /// Options a --resume may change: --epochs when the schedule does not depend on the run's length (none, step,
+    /// multistep), since a run extended or cut short then takes the same steps as one started with the new length.
+    /// </summary>
+    public IReadOnlySet<string> ResumeMayChange => (Optimizer ?? new OptimizerConfig()).ScheduleDependsOnLength ? new HashSet<string>() : new HashSet<string> { "--epochs" };
+
+    /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
+    public string Fingerprint() => RunConfig.Fingerprint(Settings().Where(s => !ResumeMayChange.Contains(s.Option)));
 }
 
 /// <summary>
@@ -44,6 +64,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
     public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
     public string ModelPath => Path.Combine(options.OutDir, "model.safetensors");
     public string MetricsPath => Path.Combine(options.OutDir, "metrics.jsonl");
+    public string SummaryPath => Path.Combine(options.OutDir, "summary.json");
 
     public EvalResult Run()
     {
@@ -55,10 +76,16 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         if (options.TestLimit is int el) test = test.Take(el);
         var spec = options.Spec with { InChannels = train.Channels, Classes = train.Classes, ImageSize = train.Height };
         var normalization = DatasetCatalog.NormalizationOf(options.Dataset);
+        // Batches are full (dropLast): with fewer images than one batch an epoch takes no step and has no loss to report.
+        if (train.Count < options.BatchSize)
+            throw new ArgumentException($"{train.Count} training images make no full batch of {options.BatchSize}, so an epoch would take no step; " +
+                                        "lower --batch-size or raise --train-limit");
 
         using var runLock = RunLock.Acquire(options.OutDir); // before the check below: two runs must not both pass it
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
+        RunConfig.Begin(options.OutDir, "train", options.Settings(), new RunContext(options.Dataset, options.DataRoot, options.Seed, (device ?? Devices.Default).Name),
+                        continuing: options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)), options.ResumeMayChange);
 
         Generator.ManualSeed(options.Seed);
         var model = spec.Create();
@@ -68,6 +95,9 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                                     options.Augment ?? Augmentation.None, dropLast: true);
         var schedule = optimConfig.CreateSchedule(optimizer, options.Epochs, loader.BatchesPerEpoch);
         var metrics = new MetricsLog(MetricsPath);
+        _progress.Message($"train {spec.Arch} x{spec.Width} ({model.ParameterCount():N0} parameters) on {options.Dataset} ({train.Count:N0} training, {test.Count:N0} test images): " +
+                          $"{options.Epochs} epochs of {loader.BatchesPerEpoch} steps of {options.BatchSize}; device {(device ?? Devices.Default).Name}, " +
+                          $"{NoiseKD.Backends.Cpu.CpuParallel.Threads} threads; writing to {options.OutDir}");
 
         int start = 0;
         PartialEpoch? partial = null;
@@ -75,6 +105,8 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         {
             (start, var meta) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
             partial = PartialEpoch.From(meta);
+            if (start > options.Epochs)
+                throw new ArgumentException($"the checkpoint in '{options.OutDir}' has {start} epochs done, more than --epochs {options.Epochs}; give --epochs {start} or more");
             schedule?.Resume(optimizer.StepCount);
             metrics.TruncateAfter(start);
             _progress.Message($"resumed from {CheckpointPath} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
@@ -108,6 +140,12 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         if (start == options.Epochs) last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
         ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = options.Dataset, ["test_accuracy"] = last.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
+        var summary = new Dictionary<string, object>
+        {
+            ["accuracy"] = last.Accuracy, ["test_loss"] = last.Loss, ["samples"] = last.Samples, ["arch"] = spec.Arch, ["width"] = spec.Width,
+            ["dataset"] = options.Dataset, ["epochs"] = options.Epochs,
+        };
+        AtomicFile.WriteAllText(SummaryPath, System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return last;
     }
 

@@ -14,7 +14,9 @@ namespace NoiseKD.Cli.Commands;
 [Verb("bench", HelpText = "Time training, inference or noise-KD steps of a model; prints one JSON line.")]
 public sealed class BenchCommand : CommonOptions, ICommand
 {
-    [Option("model", HelpText = "Architecture to time (required unless --gemm).")] public string Model { get; set; } = "";
+    [Option("arch", HelpText = "Architecture to time (required unless --gemm).")] public string? Arch { get; set; }
+    /// <summary>The old name of --arch.</summary>
+    [Option("model", Hidden = true)] public string? Model { get; set; }
     [Option("width", Default = 1f)] public float Width { get; set; }
     [Option("batch-size", Default = 64)] public int BatchSize { get; set; }
     [Option("input", Default = "3x32x32", HelpText = "Input shape CxHxW.")] public string Input { get; set; } = "";
@@ -23,7 +25,9 @@ public sealed class BenchCommand : CommonOptions, ICommand
     [Option("warmup", Default = 2)] public int Warmup { get; set; }
     [Option("mode", Default = "train", HelpText = "train (SGD step), infer (eval forward) or distill (teacher CS forward + student train step).")]
     public string Mode { get; set; } = "";
-    [Option("teacher-model", HelpText = "With --mode distill: teacher architecture.")] public string? TeacherModel { get; set; }
+    [Option("teacher-arch", HelpText = "With --mode distill: teacher architecture.")] public string? TeacherArch { get; set; }
+    /// <summary>The old name of --teacher-arch.</summary>
+    [Option("teacher-model", Hidden = true)] public string? TeacherModel { get; set; }
     [Option("teacher-width", HelpText = "With --mode distill: teacher width (default: --width).")] public float? TeacherWidth { get; set; }
     [Option("profile", Default = false, HelpText = "Also print time per op (leaf-module forwards, backward ops) to stderr.")] public bool Profile { get; set; }
     [Option("gemm", HelpText = "Instead of a model: time C = A*B for N x N matrices (one SGEMM primitive) and print GFLOP/s.")] public int? Gemm { get; set; }
@@ -32,7 +36,8 @@ public sealed class BenchCommand : CommonOptions, ICommand
     {
         var device = OpenDevice();
         if (Gemm is int size) return GemmBench.Run(device, size, Steps, Warmup);
-        if (Model.Length == 0) throw new ArgumentException("bench needs --model (or --gemm N)");
+        string arch = Renamed(Arch, "--arch", Model, "--model") ?? throw new ArgumentException("bench needs --arch (or --gemm N)");
+        string? teacherArch = Renamed(TeacherArch, "--teacher-arch", TeacherModel, "--teacher-model");
         var dims = Input.Split('x').Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1).ToArray();
         if (dims.Length != 3 || dims.Any(d => d < 0) || dims[1] != dims[2]) throw new ArgumentException($"--input '{Input}' must be CxHxW with H = W, e.g. 1x28x28");
         string mode = Mode.ToLowerInvariant();
@@ -41,15 +46,15 @@ public sealed class BenchCommand : CommonOptions, ICommand
         int minBatch = mode == "infer" ? 1 : 2;
         if (BatchSize < minBatch || Steps <= 0 || Warmup < 0)
             throw new ArgumentException($"--batch-size must be >= {minBatch} with --mode {mode}, --steps positive, --warmup non-negative");
-        if (mode == "distill" && TeacherModel is null) throw new ArgumentException("--mode distill needs --teacher-model");
+        if (mode == "distill" && teacherArch is null) throw new ArgumentException("--mode distill needs --teacher-arch");
 
         Generator.ManualSeed(1);
-        var spec = new ModelSpec(Model, Width, dims[0], Classes, dims[1]);
+        var spec = new ModelSpec(arch, Width, dims[0], Classes, dims[1]);
         var model = spec.Create();
         Module? teacher = null;
         if (mode == "distill")
         {
-            teacher = (spec with { Arch = TeacherModel!, Width = TeacherWidth ?? Width }).Create().Eval();
+            teacher = (spec with { Arch = teacherArch!, Width = TeacherWidth ?? Width }).Create().Eval();
             foreach (var layer in Training.BnControl.Layers(teacher)) { layer.Statistics = BnStatistics.Current; layer.UpdateRunningStatistics = false; }
         }
         var optimizer = new Sgd(model.Parameters(), 0.01f, 0.9f, 0f, 5e-4f);
@@ -113,7 +118,7 @@ public sealed class BenchCommand : CommonOptions, ICommand
         {
             ["ms_per_step"] = Math.Round(median, 3), ["cpu_ms_per_step"] = Math.Round(cpuTimes[Steps / 2], 3), ["images_per_s"] = Math.Round(BatchSize / (median / 1000), 1),
             ["gflops"] = Math.Round(flops / (median / 1000) / 1e9, 2), ["peak_mb"] = Math.Round(peak / 1048576.0, 1),
-            ["model"] = Model, ["width"] = Width, ["batch_size"] = BatchSize, ["input"] = Input, ["mode"] = mode, ["device"] = device.Name,
+            ["arch"] = arch, ["model"] = arch, ["width"] = Width, ["batch_size"] = BatchSize, ["input"] = Input, ["mode"] = mode, ["device"] = device.Name,
             ["threads"] = Backends.Cpu.CpuParallel.Threads, ["cpu_vector"] = Backends.Cpu.CpuVector.Path, ["steps"] = Steps, ["min_ms"] = Math.Round(times[0], 3), ["max_ms"] = Math.Round(times[^1], 3),
         }));
         return 0;

@@ -15,8 +15,26 @@ public abstract class CommonOptions
     [Option("threads", HelpText = "CPU worker threads (default: all cores).")]
     public int? Threads { get; set; }
 
+    [Option("log-interval", HelpText = "When output is not a terminal: a progress line every N steps (default: about every 30 s).")]
+    public int? LogInterval { get; set; }
+
+    [Option("quiet", Default = false, HelpText = "No progress bar or progress lines (the result and any warning are still printed).")]
+    public bool Quiet { get; set; }
+
     [Option("data-root", HelpText = "Folder holding datasets as DIR/NAME/ (default: the per-user ~/.local/share/noisekd/datasets, then /usr/share/datasets).")]
     public string? DataRoot { get; set; }
+
+    /// <summary>
+    /// An option under its new name, or its old spelling (still accepted: existing scripts keep working) with a
+    /// one-line notice on stderr; both at once is a user error.
+    /// </summary>
+    protected static T? Renamed<T>(T? current, string name, T? old, string oldName)
+    {
+        if (old is null) return current;
+        if (current is not null) throw new ArgumentException($"{oldName} is the old spelling of {name}; give only {name}");
+        Console.Error.WriteLine($"noisekd: {oldName} is deprecated here; use {name}");
+        return old;
+    }
 
     /// <summary>Applies --threads, checks NOISEKD_CPU_VECTOR, resolves --device and makes it <see cref="Devices.Default"/> (models, generators and data land on it).</summary>
     protected IBackend OpenDevice()

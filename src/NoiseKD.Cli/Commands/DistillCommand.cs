@@ -78,6 +78,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
             Distillation.TeacherBn.Parse(TeacherBn, PartialFrom), BnControl.Parse(StudentBn), Loss is null ? recipe.Loss : KdObjective.Parse(Loss), optimizer,
             Epochs, Steps, BatchSize ?? recipe.BatchSize, EvalBatchSize ?? recipe.EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
             Balance is int n ? BalanceOptions.Parse(n, BalancePool, BalanceMissing) : null);
+        if (FinishedRun.Report(Resume, Out, options.Settings(), "student.safetensors")) return 0;
         Console.WriteLine($"{recipe.Describe()}; as run: {optimizer.Describe()}, batch {options.BatchSize}, {options.LossOrDefault.Describe()}");
         var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
@@ -103,6 +104,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
             Scheme: ReplayScheme is null ? null : PreDfkdChoices.Scheme(ReplayScheme),
             ActivationFeatures: ActivationFeatures is null ? null : PreDfkdChoices.Features(ActivationFeatures));
         options = PreDfkdRecipe.Apply(recipe.Name(), options);
+        if (FinishedRun.Report(Resume, Out, options.Settings(), "student.safetensors")) return 0;
         var summary = ConsoleProgress.Run(progress => new PreDfkdDistiller(options, progress, device).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student ({method}): final {summary["accuracy"]:P2}, mean over epochs {summary["accuracy_mean"]:P2}, " +
                           $"best {summary["accuracy_best"]:P2}; replay memory {summary["replay_bytes"]:N0} bytes; written to {Path.Combine(Out, "student.safetensors")}");

@@ -20,7 +20,9 @@ public sealed class EvalCommand : CommonOptions, ICommand
     public string Bn { get; set; } = "";
 
     [Option("batch-size", Default = 500)] public int BatchSize { get; set; }
-    [Option("limit", HelpText = "Evaluate on only the first N test images.")] public int? Limit { get; set; }
+    [Option("test-limit", HelpText = "Evaluate on only the first N test images.")] public int? TestLimit { get; set; }
+    /// <summary>The old name of --test-limit.</summary>
+    [Option("limit", Hidden = true)] public int? Limit { get; set; }
     [Option("json", Default = false, HelpText = "Print one JSON line instead of text.")] public bool Json { get; set; }
 
     public int Run()
@@ -33,7 +35,7 @@ public sealed class EvalCommand : CommonOptions, ICommand
         var (model, file) = ModelFile.Load(Model);
         string dataset = (Dataset ?? file.Metadata.GetValueOrDefault("dataset") ?? "fashion-mnist").ToLowerInvariant();
         var test = DatasetCatalog.Load(dataset, train: false, DataRoot);
-        if (Limit is int n) test = test.Take(n > 0 ? n : throw new ArgumentException("--limit must be positive"));
+        if (Renamed(TestLimit, "--test-limit", Limit, "--limit") is int n) test = test.Take(n > 0 ? n : throw new ArgumentException("--test-limit must be positive"));
         if (test.Channels != file.Spec.InChannels || test.Height != file.Spec.ImageSize)
             throw new ArgumentException($"model expects {file.Spec.InChannels}x{file.Spec.ImageSize}x{file.Spec.ImageSize} inputs, {dataset} has {test.Channels}x{test.Height}x{test.Width}");
         var result = Evaluator.Evaluate(model, test, new Normalization(file.NormMean, file.NormStd), BatchSize, statistics, device);

@@ -13,14 +13,18 @@ public sealed class ImportCommand : CommonOptions, ICommand
     [Option("arch", Required = true, HelpText = "Architecture of the state dict: resnet18|34|50|101, wrn-D-K, mobilenetv2, lenet5, lenet5-half, mlp.")]
     public string Arch { get; set; } = "";
 
-    [Option("width", Default = 1f, HelpText = "Width multiplier the network was built with.")]
-    public float Width { get; set; }
+    [Option("width", HelpText = "Width multiplier the network was built with (default: read from the first convolution's channels, else 1).")]
+    public float? WidthOption { get; set; }
 
-    [Option("in-channels", Default = 3, HelpText = "Input channels.")]
-    public int InChannels { get; set; }
+    float Width = 1f;
 
-    [Option("classes", Default = 10, HelpText = "Output classes.")]
-    public int Classes { get; set; }
+    [Option("in-channels", HelpText = "Input channels (default: read from the first convolution's weight, else 3).")]
+    public int? InChannelsOption { get; set; }
+
+    [Option("classes", HelpText = "Output classes (default: read from the classifier's weight, else 10).")]
+    public int? ClassesOption { get; set; }
+
+    int InChannels = 3, Classes = 10;
 
     [Option("image-size", HelpText = "Input height and width (default: 28 for the MNIST datasets, else 32).")]
     public int? ImageSize { get; set; }
@@ -28,7 +32,7 @@ public sealed class ImportCommand : CommonOptions, ICommand
     [Option("from", Required = true, HelpText = "The state dict: safetensors with PyTorch's state_dict names (e.g. conv1.weight, bn1.running_mean).")]
     public string From { get; set; } = "";
 
-    [Option("prefix", Default = "", HelpText = "Take only tensors whose names start with this prefix, and strip it (e.g. 'module.').")]
+    [Option("prefix", Default = "", HelpText = "Take only tensors whose names start with this prefix, and strip it (e.g. 'module.'); a prefix every name shares is suggested when it is missing.")]
     public string Prefix { get; set; } = "";
 
     [Option("out", Required = true, HelpText = "Model file to write.")]
@@ -46,16 +50,18 @@ public sealed class ImportCommand : CommonOptions, ICommand
     public int Run()
     {
         Devices.Default = OpenDevice();
+        if (!File.Exists(From)) throw new FileNotFoundException($"state dict '{From}' does not exist");
+        var (arrays, _) = Safetensors.Read(From);
+        (InChannels, Width, Classes) = StateDictShape.Infer(Arch, WidthOption, arrays, Prefix, InChannelsOption, ClassesOption);
         string dataset = (Dataset ?? (InChannels == 1 ? "fashion-mnist" : "cifar10")).ToLowerInvariant();
         var normalization = ResolveNormalization(dataset);
         var spec = new ModelSpec(Arch, Width, InChannels, Classes, ImageSize ?? (dataset.Contains("mnist", StringComparison.Ordinal) ? 28 : 32));
         var model = spec.Create();
-        if (!File.Exists(From)) throw new FileNotFoundException($"state dict '{From}' does not exist");
-        var (arrays, _) = Safetensors.Read(From);
         try { StateDictIo.Load(model, arrays, Prefix); }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"'{From}' does not fit {spec.Arch} (width {spec.Width.ToString(CultureInfo.InvariantCulture)}, {spec.InChannels} input channels, {spec.Classes} classes): {e.Message}");
+            throw new InvalidDataException($"'{From}' does not fit {spec.Arch} (width {spec.Width.ToString(CultureInfo.InvariantCulture)}, {spec.InChannels} input channels, {spec.Classes} classes)" +
+                                           $"{StateDictShape.Hint(model, arrays, Prefix)}: {e.Message}");
         }
         ModelFile.Save(Out, model, spec, normalization.Mean, normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = dataset, ["imported_from"] = Path.GetFileName(From) });

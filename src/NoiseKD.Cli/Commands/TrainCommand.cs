@@ -9,8 +9,11 @@ namespace NoiseKD.Cli.Commands;
 [Verb("train", HelpText = "Train a classifier (a teacher) on a dataset; checkpoints every epoch, resumable.")]
 public sealed class TrainCommand : CommonOptions, ICommand
 {
-    [Option("model", Required = true, HelpText = "Architecture: resnet18|34|50|101, wrn-D-K, mobilenetv2, lenet5, lenet5-half, mlp.")]
-    public string Model { get; set; } = "";
+    [Option("arch", HelpText = "Architecture (required): resnet18|34|50|101, wrn-D-K, mobilenetv2, lenet5, lenet5-half, mlp.")]
+    public string? Arch { get; set; }
+
+    /// <summary>The old name of --arch (train takes no model file, so it cannot be mistaken for one).</summary>
+    [Option("model", Hidden = true)] public string? Model { get; set; }
 
     [Option("width", Default = 1f, HelpText = "Width multiplier for channel counts.")]
     public float Width { get; set; }
@@ -28,8 +31,8 @@ public sealed class TrainCommand : CommonOptions, ICommand
     [Option("schedule", Default = "cosine", HelpText = "none, cosine, step:EPOCHS[:GAMMA], multistep:E1,E2[:GAMMA].")]
     public string Schedule { get; set; } = "";
     [Option("label-smoothing", Default = 0f)] public float LabelSmoothing { get; set; }
-    [Option("augment", Default = "crop-flip", HelpText = "none, crop, flip or crop-flip (random crop with 4-pixel padding (2 for 28x28), horizontal flip).")]
-    public string Augment { get; set; } = "";
+    [Option("augment", HelpText = "none, crop, flip or crop-flip (random crop with 4-pixel padding (2 for 28x28), horizontal flip). Default: crop-flip; crop for mnist (a flipped digit is another glyph).")]
+    public string? Augment { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
     [Option("train-limit", HelpText = "Use only the first N training images (quick runs).")] public int? TrainLimit { get; set; }
     [Option("test-limit", HelpText = "Evaluate on only the first N test images.")] public int? TestLimit { get; set; }
@@ -39,24 +42,28 @@ public sealed class TrainCommand : CommonOptions, ICommand
 
     public int Run()
     {
+        string arch = Renamed(Arch, "--arch", Model, "--model") ?? throw new ArgumentException("train needs --arch (see noisekd train --help)");
         var device = OpenDevice();
         Devices.Default = device;
         var optimizer = new OptimizerConfig(Optimizer, Lr, Momentum, WeightDecay, Nesterov, Schedule);
         optimizer.Validate();
         if (TrainLimit is <= 0 || TestLimit is <= 0) throw new ArgumentException("--train-limit and --test-limit must be positive");
-        var options = new TrainOptions(new ModelSpec(Model, Width), Dataset.ToLowerInvariant(), Out, Epochs, BatchSize, optimizer,
+        var options = new TrainOptions(new ModelSpec(arch, Width), Dataset.ToLowerInvariant(), Out, Epochs, BatchSize, optimizer,
                                        LabelSmoothing, ParseAugment(Augment, Dataset), Seed, TrainLimit, TestLimit, Resume: Resume, DataRoot: DataRoot);
-        new ModelSpec(Model, Width).Create(); // fail fast on a bad architecture before loading data
+        new ModelSpec(arch, Width).Create(); // fail fast on a bad architecture before loading data
+        if (FinishedRun.Report(Resume, Out, options.Settings(), "model.safetensors")) return 0;
         var result = ConsoleProgress.Run(progress => new Trainer(options, progress, device).Run());
         Console.WriteLine($"test accuracy {result.Accuracy:P2} on {result.Samples} images; model written to {Path.Combine(Out, "model.safetensors")}");
         return 0;
     }
 
-    static Augmentation ParseAugment(string value, string dataset)
+    static Augmentation ParseAugment(string? value, string dataset)
     {
-        int pad = Augmentation.Standard(dataset).CropPadding;
-        return value.ToLowerInvariant() switch
+        var standard = Augmentation.Standard(dataset);
+        int pad = standard.CropPadding;
+        return value?.ToLowerInvariant() switch
         {
+            null => standard,
             "none" => Augmentation.None,
             "crop" => new Augmentation(pad, false),
             "flip" => new Augmentation(0, true),

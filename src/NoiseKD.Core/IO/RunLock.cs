@@ -15,7 +15,14 @@ public sealed class RunLock : IDisposable
 {
     public const string FileName = ".noisekd.lock";
 
-    static readonly Dictionary<string, (FileStream File, int Count)> Held = [];
+    static readonly Dictionary<string, (FileStream File, int Count, string? Created)> Held = [];
+
+    /// <summary>
+    /// What a run writes before its real output (the lock and config.json): a folder that this lock created and
+    /// that holds no more than these when it is released belongs to a run that failed before its first epoch,
+    /// and is removed rather than left behind empty.
+    /// </summary>
+    static readonly string[] StartFiles = [FileName, "config.json"];
 
     readonly string _path;
     bool _released;
@@ -25,13 +32,14 @@ public sealed class RunLock : IDisposable
     /// <summary>Creates <paramref name="directory"/> if needed and locks it, or throws <see cref="RunLockedException"/>.</summary>
     public static RunLock Acquire(string directory)
     {
+        string? created = FirstMissing(Path.GetFullPath(directory));
         string full = AtomicFile.CreateDirectory(directory);
         string path = Path.Combine(full, FileName);
         lock (Held)
         {
             if (Held.TryGetValue(path, out var held))
             {
-                Held[path] = (held.File, held.Count + 1);
+                Held[path] = (held.File, held.Count + 1, held.Created);
                 return new RunLock(path);
             }
             FileStream file;
@@ -53,7 +61,7 @@ public sealed class RunLock : IDisposable
                 file.Dispose();
                 throw StorageException.For("write the lock file", path, e);
             }
-            Held[path] = (file, 1);
+            Held[path] = (file, 1, created);
             AtomicFile.SweepStaleTemporaries(full); // ours now: what a killed writer left goes
             return new RunLock(path);
         }
@@ -66,14 +74,40 @@ public sealed class RunLock : IDisposable
         {
             if (_released) return;
             _released = true;
-            var (file, count) = Held[_path];
-            if (count > 1) Held[_path] = (file, count - 1);
+            var (file, count, created) = Held[_path];
+            if (count > 1) Held[_path] = (file, count - 1, created);
             else
             {
                 Held.Remove(_path);
-                file.Dispose(); // the file stays: deleting it would race with a process opening it to lock
+                if (created is not null) RemoveIfUnused(Path.GetDirectoryName(_path)!, created);
+                file.Dispose(); // otherwise the file stays: deleting it would race with a process opening it to lock
             }
         }
+    }
+
+    /// <summary>The outermost folder of <paramref name="full"/> that does not exist yet (what creating it creates), or null.</summary>
+    static string? FirstMissing(string full)
+    {
+        string? missing = null;
+        for (string? d = full; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing = d;
+        return missing;
+    }
+
+    /// <summary>
+    /// Deletes a folder this process created (<paramref name="created"/> is the outermost one) that holds only
+    /// <see cref="StartFiles"/>, and the created parents left empty; a failure to do so leaves them.
+    /// </summary>
+    static void RemoveIfUnused(string directory, string created)
+    {
+        try
+        {
+            if (!Directory.EnumerateFileSystemEntries(directory).All(e => StartFiles.Contains(Path.GetFileName(e)))) return;
+            foreach (string name in StartFiles) File.Delete(Path.Combine(directory, name));
+            for (string? d = directory; d is not null && d.StartsWith(created, StringComparison.Ordinal) && !Directory.EnumerateFileSystemEntries(d).Any();
+                 d = Path.GetDirectoryName(d))
+                Directory.Delete(d);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>The pid written in <paramref name="directory"/>'s lock file (the holder's while it runs), or null.</summary>

@@ -40,6 +40,8 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         options.Validate();
         var setup = TeacherSetup.Load(options.TeacherPath, options.Dataset, options.DataRoot, options.TestLimit);
         using var runLock = _files.Prepare(options.Resume);
+        RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(setup.Dataset, options.DataRoot, options.Seed, _device.Name),
+                        continuing: options.Resume && File.Exists(_files.Checkpoint));
         var teacher = setup.Teacher;
         teacher.Eval();
         foreach (var p in teacher.Parameters()) p.RequiresGrad = false;

@@ -79,9 +79,25 @@ public sealed record PreDfkdOptions(
         if (!(KlWeight >= 0f)) throw new ArgumentException($"KL weight {KlWeight} must be non-negative");
     }
 
-    public string Fingerprint() => string.Join(";", Path.GetFullPath(TeacherPath), StudentArch, StudentWidth.ToString("R", CultureInfo.InvariantCulture),
-        Method, OptimizerOrDefault, LossOrDefault, GeneratorLr.ToString("R", CultureInfo.InvariantCulture), VaeLrOrDefault.ToString("R", CultureInfo.InvariantCulture),
-        Novel, Replay, LatentSizeOrDefault, GeneratorWidth.ToString("R", CultureInfo.InvariantCulture), VaeWidth.ToString("R", CultureInfo.InvariantCulture),
-        SpectralNorm, KdIterationsOrDefault, GeneratorOrDefault, KlWeight.ToString("R", CultureInfo.InvariantCulture), StepsPerEpoch, Seed,
-        SchemeOrDefault, ActivationFeaturesOrDefault);
+    /// <summary>The options that decide the result, as `noisekd distill --method ...` names them (config.json compares them on --resume).</summary>
+    public IReadOnlyList<Setting> Settings()
+    {
+        var loss = LossOrDefault;
+        var g = GeneratorOrDefault;
+        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student", StudentArch), Setting.Of("--student-width", StudentWidth),
+                Setting.Of("--method", Method.Kind == ReplayMethod.Buffer ? $"{Method.Kind}:{Method.BufferMegabytes.ToString("R", CultureInfo.InvariantCulture)}" : Method.Kind),
+                .. OptimizerOrDefault.Settings(), Setting.Of("--loss", loss.Kind == "kl" ? $"kl:{loss.Temperature.ToString("R", CultureInfo.InvariantCulture)}" : loss.Kind),
+                Setting.Of("--generator-lr", GeneratorLr), Setting.Of("--vae-lr", VaeLrOrDefault), Setting.Of("--novel-samples", Novel), Setting.Of("--replay-samples", Replay),
+                Setting.Of("--latent-size", LatentSizeOrDefault), Setting.Of("--generator-width", GeneratorWidth), Setting.Of("--vae-width", VaeWidth),
+                Setting.Of("--spectral-norm", SpectralNorm), Setting.Of("--kd-iters", KdIterationsOrDefault),
+                Setting.Of("--adversarial", g.Disagreement.ToString().ToLowerInvariant()),
+                Setting.Of("generator terms (one-hot, entropy, activation, adversarial)", string.Join(", ", new[] { g.OneHot, g.Entropy, g.Activation, g.Adversarial }
+                                                                                  .Select(w => w.ToString("R", CultureInfo.InvariantCulture)))),
+                Setting.Of("KL weight", KlWeight), Setting.Of("--epochs", Epochs), Setting.Of("--steps", StepsPerEpoch), Setting.Of("--batch-size", BatchSize),
+                Setting.Of("--eval-batch-size", EvalBatchSize), Setting.Of("--dataset", Dataset), Setting.Of("--test-limit", TestLimit), Setting.Of("--seed", Seed),
+                Setting.Of("--replay-scheme", SchemeOrDefault.ToString().ToLowerInvariant()), Setting.Of("--activation-features", ActivationFeaturesOrDefault.ToString().ToLowerInvariant())];
+    }
+
+    /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
+    public string Fingerprint() => RunConfig.Fingerprint(Settings());
 }

@@ -11,7 +11,7 @@ public class BenchCliTests
     [Fact]
     public void InferenceRunsAtBatchOneAndNamesTheVectorPath()
     {
-        var (code, output, error) = CliRunner.Run("bench", "--model", "resnet18", "--width", "0.125", "--mode", "infer",
+        var (code, output, error) = CliRunner.Run("bench", "--arch", "resnet18", "--width", "0.125", "--mode", "infer",
                                                   "--batch-size", "1", "--steps", "2", "--warmup", "1");
         Assert.True(code == 0, error);
         using var json = JsonDocument.Parse(output);
@@ -23,7 +23,7 @@ public class BenchCliTests
     [Fact]
     public void TrainingStillNeedsTwoImages()
     {
-        var (code, _, error) = CliRunner.Run("bench", "--model", "resnet18", "--width", "0.125", "--batch-size", "1");
+        var (code, _, error) = CliRunner.Run("bench", "--arch", "resnet18", "--width", "0.125", "--batch-size", "1");
         Assert.Equal(2, code);
         Assert.Contains("--batch-size must be >= 2 with --mode train", error);
     }

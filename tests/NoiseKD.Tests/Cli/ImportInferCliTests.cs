@@ -55,6 +55,36 @@ public class ImportInferCliTests
     }
 
     [Fact]
+    public void InputChannelsAndClassesComeFromTheWeightsAndAWrapperPrefixIsSuggested()
+    {
+        var f = ParityFixture.Load("model_resnet34"); // 1 input channel, 10 classes
+        using var dir = new TempDir();
+        Safetensors.Write(dir.File("sd.safetensors"), f.WithPrefix("state.").Select(kv => kv.Value with { Name = "module." + kv.Key })); // as DataParallel saves it
+        var (code, _, error) = Run("import", "--arch", "resnet34", "--width", "0.125", "--from", dir.File("sd.safetensors"), "--out", dir.File("m.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("every tensor name starts with 'module.': pass --prefix module.", error);
+        Assert.Single(error.Trim().Split('\n'));
+
+        (code, _, error) = Run("import", "--arch", "resnet34", "--from", dir.File("sd.safetensors"), "--prefix", "module.", "--out", dir.File("m.safetensors"));
+        Assert.True(code == 0, error);
+        var (_, file) = ModelFile.Load(dir.File("m.safetensors"));
+        Assert.Equal(new ModelSpec("resnet34", 0.125f, 1, 10, 28), file.Spec); // no --width, --in-channels: read from conv1.weight [8, 1, 3, 3]
+    }
+
+    [Fact]
+    public void TorchvisionsImageNetStemIsNamed()
+    {
+        var f = ParityFixture.Load("model_resnet18");
+        using var dir = new TempDir();
+        var arrays = f.WithPrefix("state.").Values.Select(a => a.Name == "conv1.weight" ? a with { Shape = [a.Shape[0], a.Shape[1], 7, 7], Data = new float[a.Shape[0] * a.Shape[1] * 49] } : a);
+        Safetensors.Write(dir.File("sd.safetensors"), arrays);
+        var (code, _, error) = Run("import", "--arch", "resnet18", "--width", "0.25", "--from", dir.File("sd.safetensors"), "--out", dir.File("m.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("its first convolution is 7x7, as in torchvision's ImageNet ResNet", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void ExplicitNormalizationIsStored()
     {
         var f = ParityFixture.Load("model_wrn-16-2");

@@ -70,7 +70,7 @@ public class SignalTests
     {
         using var dir = new TempDir();
         SyntheticFashionMnist.Write(dir.Path, 128, 50);
-        var (code, _, error) = CliRunner.Run("train", "--model", "lenet5", "--width", "0.5", "--epochs", "1", "--batch-size", "32",
+        var (code, _, error) = CliRunner.Run("train", "--arch", "lenet5", "--width", "0.5", "--epochs", "1", "--batch-size", "32",
                                              "--data-root", dir.Path, "--out", dir.File("teacher"));
         Assert.True(code == 0, error);
         DistillOptions Options(string outDir, bool resume) => new(dir.File("teacher/model.safetensors"), "lenet5-half", outDir, Epochs: 2,

@@ -70,7 +70,29 @@ public class TrainerTests
         SyntheticFashionMnist.Write(dir.Path, 64, 32);
         new Trainer(Options(dir, 1)).Run();
         var other = Options(dir, 2, resume: true) with { Spec = new ModelSpec("lenet5") };
-        var e = Assert.Throws<SafetensorsException>(() => new Trainer(other).Run());
-        Assert.Contains("other settings", e.Message);
+        // config.json names the differences (--epochs among them: the cosine schedule depends on the length).
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(other).Run());
+        Assert.Contains("--arch: lenet5-half in the folder, lenet5 asked; --epochs: 1 in the folder, 2 asked", e.Message);
+        // Without it (a folder from an older build) the checkpoint's fingerprint still refuses, with the same diff.
+        File.Delete(dir.File("run/config.json"));
+        var f = Assert.Throws<SafetensorsException>(() => new Trainer(other).Run());
+        Assert.Contains("other settings (--arch: lenet5-half in the folder, lenet5 asked; --epochs: 1 in the folder, 2 asked)", f.Message);
+    }
+
+    [Fact]
+    public void ARunWithAConstantRateMayBeExtendedOnResume()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
+        var constant = Options(dir, 1) with { Optimizer = new OptimizerConfig("sgd", 0.05f, 0.9f, 5e-4f, false, "none") };
+        new Trainer(constant).Run();
+        new Trainer(constant with { Epochs = 2, Resume = true }).Run();
+        Assert.Equal(2, new MetricsLog(dir.File("run/metrics.jsonl")).ReadAll().Count);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("run/config.json")));
+        Assert.Equal("2", config.RootElement.GetProperty("options").GetProperty("--epochs").GetString()); // the length now in force
+        Assert.NotNull(config.RootElement.GetProperty("resumed").GetString());
+        // Cut shorter than the checkpoint: one sentence, nothing trained.
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(constant with { Epochs = 1, Resume = true }).Run());
+        Assert.Contains("has 2 epochs done, more than --epochs 1", e.Message);
     }
 }
