@@ -1,5 +1,6 @@
 using NoiseKD.Autograd;
 using NoiseKD.Backends;
+using NoiseKD.Distributed;
 using NoiseKD.Tensors;
 
 namespace NoiseKD.Functional;
@@ -36,10 +37,13 @@ public static partial class F
     /// and Relu apart keep three. <paramref name="residual"/> may be null; the batch-norm arguments and
     /// semantics are those of <see cref="BatchNorm"/>. The backward pass reads act'(z) from y
     /// (relu(z) &gt; 0 iff z &gt; 0; 0 &lt; relu6(z) &lt; 6 iff 0 &lt; z &lt; 6, exactly), so z is never stored.
+    /// With a <paramref name="group"/> of more than one rank, current statistics are those of the global
+    /// batch (<see cref="SyncBatchNormAddActivation"/>).
     /// </summary>
     public static Tensor BatchNormAddActivation(Tensor x, Tensor? residual, Activation activation,
                                                 Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-                                                bool useBatchStatistics, bool updateRunning = false, float momentum = 0.1f, float eps = 1e-5f)
+                                                bool useBatchStatistics, bool updateRunning = false, float momentum = 0.1f, float eps = 1e-5f,
+                                                IProcessGroup? group = null)
     {
         if (x.Rank < 2) throw new ArgumentException($"batch_norm: input {Shape.Format(x.Shape)} needs [N, C, *]");
         int n = x.Shape[0], c = x.Shape[1];
@@ -59,6 +63,9 @@ public static partial class F
             Activation.Relu6 => UnaryOp.Relu6,
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
         };
+
+        if (useBatchStatistics && group is { Size: > 1 })
+            return SyncBatchNormAddActivation(x, residual, op, runningMean, runningVar, weight, bias, updateRunning, momentum, eps, group);
 
         var be = x.Backend;
         Tensor mean, variance;
