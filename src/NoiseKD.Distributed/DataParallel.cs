@@ -30,10 +30,11 @@ public sealed class DataParallel(ProcessGroup group, bool syncBatchNorm)
     /// The data-parallel job this process is a rank of (see <see cref="ProcessGroup.Join"/>), or null for a
     /// process started alone. Ranks other than 0 print nothing but errors: their standard output is dropped.
     /// </summary>
-    public static DataParallel? Join(bool syncBatchNorm)
+    public static DataParallel? Join(bool syncBatchNorm, Func<bool> stopRequested)
     {
         var group = ProcessGroup.Join();
         if (group is null) return null;
+        group.StopRequested = stopRequested;
         if (group.Rank != 0) Console.SetOut(TextWriter.Null);
         return new DataParallel(group, syncBatchNorm);
     }

@@ -16,6 +16,7 @@ public sealed class ProcessGroup : IProcessGroup, IDisposable
     public const double DefaultTimeoutSeconds = 300;
 
     readonly Mpi.Mpi _mpi;
+    bool _broken;
 
     ProcessGroup(Mpi.Mpi mpi, double timeoutSeconds)
     {
@@ -30,6 +31,19 @@ public sealed class ProcessGroup : IProcessGroup, IDisposable
     public int Size => _mpi.Size;
     public MpiAbi Abi => _mpi.Abi;
     public double TimeoutSeconds { get; }
+
+    /// <summary>
+    /// Whether this process was asked to stop (the run's stop signal). mpirun sends SIGTERM to every rank
+    /// when one dies; a rank then waiting for the dead one gives up after <see cref="StopWaitSeconds"/>
+    /// instead of waiting out the timeout (where the launcher does not end it first).
+    /// </summary>
+    public Func<bool> StopRequested { get; set; } = () => false;
+
+    /// <summary>
+    /// How long a rank asked to stop still waits in a collective: on a graceful stop (Ctrl-C on mpirun reaches
+    /// every rank) the others arrive within a step, so only a step longer than this is cut short.
+    /// </summary>
+    public const double StopWaitSeconds = 10;
 
     /// <summary>The binding underneath, for benchmarks.</summary>
     public Mpi.Mpi Mpi => _mpi;
@@ -74,21 +88,37 @@ public sealed class ProcessGroup : IProcessGroup, IDisposable
             if (polls > 200) Thread.Sleep(1);
             else if (polls > 20) Thread.Yield();
             if (clock.Elapsed.TotalSeconds > TimeoutSeconds)
+            {
+                _broken = true;
                 throw new MpiTimeoutException($"rank {Rank} waited {TimeoutSeconds:0.#} s for the other ranks during {what}: a rank died, hangs or runs " +
-                                              "something else (NOISEKD_MPI_TIMEOUT sets the limit)");
+                                              "something else (NOISEKD_MPI_TIMEOUT sets the limit); the last checkpoint written is kept");
+            }
+            if (clock.Elapsed.TotalSeconds > StopWaitSeconds && StopRequested())
+            {
+                _broken = true;
+                throw new MpiTimeoutException($"rank {Rank} was stopped by a signal while waiting for the other ranks during {what} (a rank has ended); " +
+                                              "the last checkpoint written is kept");
+            }
         }
     }
 
     /// <summary>
     /// How the process leaves the job. After success, or a failure every rank reached (all of them arrive at
     /// a barrier within a few seconds), MPI_Finalize and the exit code; otherwise MPI_Abort, which makes the
-    /// launcher end every rank, so that no rank is left waiting for one that has gone.
+    /// launcher end every rank, so that no rank is left waiting for one that has gone. A rank whose wait
+    /// already failed aborts at once.
     /// </summary>
     public int Leave(int exitCode)
     {
         if (exitCode == 0 || Size == 1)
         {
             _mpi.Shutdown();
+            return exitCode;
+        }
+        if (_broken)
+        {
+            Console.Error.Flush();
+            _mpi.Abort(exitCode);
             return exitCode;
         }
         var barrier = _mpi.Ibarrier();

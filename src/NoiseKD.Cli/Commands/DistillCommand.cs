@@ -82,7 +82,7 @@ public sealed class DistillCommand : CommonOptions, ICommand
             Epochs, Steps, BatchSize ?? recipe.BatchSize, EvalBatchSize ?? recipe.EvalBatchSize, AdjustSamples, Dataset, DataRoot, TestLimit, Seed, Resume,
             Balance is int n ? BalanceOptions.Parse(n, BalancePool, BalanceMissing) : null);
         Console.WriteLine($"{recipe.Describe()}; as run: {optimizer.Describe()}, batch {options.BatchSize}, {options.LossOrDefault.Describe()}");
-        var parallel = DataParallel.Join(SyncBn);
+        var parallel = DataParallel.Join(SyncBn, () => StopSignal.Requested);
         var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device, parallel).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
                           (summary.TryGetValue("acc_rs_adjusted", out var adj) ? $", RS re-estimated {adj:P2}" : "") +

@@ -53,7 +53,7 @@ public sealed class TrainCommand : CommonOptions, ICommand
         var options = new TrainOptions(new ModelSpec(Model, Width), Dataset.ToLowerInvariant(), Out, Epochs, BatchSize, optimizer,
                                        LabelSmoothing, ParseAugment(Augment, Dataset), Seed, TrainLimit, TestLimit, Resume: Resume, DataRoot: DataRoot);
         new ModelSpec(Model, Width).Create(); // fail fast on a bad architecture before loading data
-        var parallel = DataParallel.Join(SyncBn);
+        var parallel = DataParallel.Join(SyncBn, () => StopSignal.Requested);
         var result = ConsoleProgress.Run(progress => new Trainer(options, progress, device, parallel).Run());
         Console.WriteLine($"test accuracy {result.Accuracy:P2} on {result.Samples} images; model written to {Path.Combine(Out, "model.safetensors")}");
         return 0;
