@@ -131,6 +131,57 @@ public class DataParallelTests
         Assert.True(File.Exists(Path.Combine(outDir, "model.safetensors")));
     }
 
+    [MpiTheory]
+    [InlineData(MpiLaunchers.OpenMpi)]
+    [InlineData(MpiLaunchers.Mpich)]
+    public void AHangingRankEndsTheJobAfterTheTimeoutWithOneSentence(string mpi)
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 256, 16);
+        string outDir = dir.File("run");
+        var environment = new Dictionary<string, string>(MpiLaunchers.LauncherEnvironment) { ["NOISEKD_MPI_TIMEOUT"] = "3" };
+        using var job = new ChildProcess(MpiLaunchers.Command(mpi, 2), environment,
+            ["train", "--model", "mlp", "--train-limit", "256", "--test-limit", "16", "--batch-size", "32", "--epochs", "500", "--augment", "none",
+             "--threads", "1", "--data-root", dir.Path, "--out", outDir]);
+        Assert.True(job.WaitUntil(() => File.Exists(Path.Combine(outDir, "checkpoint.safetensors")), Limit), $"no checkpoint: {job.Output} {job.Error}");
+        Assert.Equal(0, kill(RankProcess(outDir, rank: 1), 19)); // SIGSTOP: alive, never answering; MPI alone would wait forever
+        Assert.NotEqual(0, job.WaitForExit(Limit));
+        Assert.Contains("rank 0 waited 3 s for the other ranks", job.Error);
+        Assert.Equal("noisekd-checkpoint", Safetensors.Read(Path.Combine(outDir, "checkpoint.safetensors")).Metadata["format"]);
+    }
+
+    [MpiTheory]
+    [InlineData(MpiLaunchers.OpenMpi)]
+    [InlineData(MpiLaunchers.Mpich)]
+    public void RanksStartedWithDifferentOptionsEachEndWithOneSentence(string mpi)
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, TrainImages, 16);
+        string dll = Path.Combine(AppContext.BaseDirectory, "noisekd.dll");
+        // MPMD: rank 0 with one learning rate, rank 1 with another.
+        string[] launcher = [.. MpiLaunchers.Command(mpi, 1), "dotnet", dll, .. TrainArgs(dir.Path, dir.File("run"), "--lr", "0.1"), ":", "-np", "1"];
+        using var job = new ChildProcess(launcher, MpiLaunchers.LauncherEnvironment, TrainArgs(dir.Path, dir.File("run"), "--lr", "0.2"));
+        Assert.Equal(2, job.WaitForExit(Limit));
+        var sentences = job.Error.Split('\n').Where(l => l.StartsWith("noisekd: error:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, sentences.Count);
+        Assert.All(sentences, l => Assert.Contains("the ranks disagree on the options (rank 1 differs from rank 0)", l));
+        Assert.False(File.Exists(Path.Combine(dir.File("run"), "checkpoint.safetensors")));
+    }
+
+    [MpiTheory]
+    [InlineData(MpiLaunchers.OpenMpi)]
+    [InlineData(MpiLaunchers.Mpich)]
+    public void ANonFiniteLossEndsEveryRankWithOneSentence(string mpi)
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, TrainImages, 16);
+        using var job = MpiLaunchers.Start(mpi, 2, TrainArgs(dir.Path, dir.File("run"), "--lr", "1e30"));
+        Assert.Equal(2, job.WaitForExit(Limit));
+        var sentences = job.Error.Split('\n').Where(l => l.StartsWith("noisekd: error:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, sentences.Count);
+        Assert.All(sentences, l => Assert.Contains("(on at least one rank); the last good checkpoint is kept", l));
+    }
+
     /// <summary>The pid of rank <paramref name="rank"/> of the job writing <paramref name="outDir"/> (its launcher sets OMPI_COMM_WORLD_RANK or PMI_RANK).</summary>
     static int RankProcess(string outDir, int rank)
     {
