@@ -7,8 +7,8 @@ namespace NoiseKD.Distributed;
 /// <summary>
 /// MPI_COMM_WORLD of a job started by mpirun/mpiexec (or srun), with a deadline on every wait: MPI itself
 /// waits forever for a rank that died or never reaches the same call. Collectives are started non-blocking
-/// and polled with MPI_Test (which also drives progress), backing off to 1 ms sleeps so that a waiting
-/// rank leaves the core to a computing one when ranks outnumber cores.
+/// and polled with MPI_Test (which also drives progress), yielding the core between polls and sleeping
+/// 1 ms between them once a wait is longer than 100 ms.
 /// </summary>
 public sealed class ProcessGroup : IProcessGroup, IDisposable
 {
@@ -85,7 +85,10 @@ public sealed class ProcessGroup : IProcessGroup, IDisposable
         var clock = Stopwatch.StartNew();
         for (int polls = 0; !request.Test(); polls++)
         {
-            if (polls > 200) Thread.Sleep(1);
+            // Every MPI_Test moves a large message's pipeline on (no progress thread), so the first 100 ms poll
+            // back to back, yielding the core to a computing rank where ranks outnumber cores; a longer wait
+            // (a slower rank, an evaluation) sleeps between polls instead of spinning.
+            if (clock.ElapsedTicks > Stopwatch.Frequency / 10) Thread.Sleep(1);
             else if (polls > 20) Thread.Yield();
             if (clock.Elapsed.TotalSeconds > TimeoutSeconds)
             {
