@@ -93,26 +93,10 @@ public static partial class F
         be.BatchNormAddActivationForward(x.Buffer, n, c, hw, mean.Buffer, variance.Buffer, eps, weight?.Buffer, bias?.Buffer,
                                          residual?.Buffer, op, y.Buffer);
 
-        var inputs = new List<Tensor> { x };
-        if (residual is not null) inputs.Add(residual);
-        if (weight is not null) inputs.Add(weight);
-        if (bias is not null) inputs.Add(bias);
         string name = (useBatchStatistics ? "BatchNorm[current]" : "BatchNorm[running]")
                       + (residual is null ? "" : "+Add") + (op is null ? "" : "+" + op);
-        var recorded = Tape.Record(y, name, inputs.ToArray(), gy =>
-        {
-            // dz = gy * act'(z), read from y; a transient buffer that goes back to the pool before this closure returns.
-            Tensor? masked = null;
-            if (op is UnaryOp u)
-            {
-                masked = Like(x);
-                be.UnaryBackward(u, 0f, y.Buffer, gy.Buffer, masked.Buffer, x.Numel, accumulate: false);
-            }
-            var dz = masked ?? gy;
-            if (residual is { RequiresGrad: true }) AccumulateGrad(residual, dz);
-            BatchNormBackward(x, dz, n, c, hw, mean, variance, eps, weight, bias, useBatchStatistics);
-            masked?.Buffer.Dispose();
-        });
+        var recorded = RecordBatchNorm(y, name, x, residual, weight, bias, op,
+                                       dz => BatchNormBackward(x, dz, n, c, hw, mean, variance, eps, weight, bias, useBatchStatistics));
         // Without a node no backward closure holds the batch statistics: back to the pool now, not at the scope's end.
         if (useBatchStatistics && recorded.Node is null)
         {
@@ -120,6 +104,33 @@ public static partial class F
             TensorScope.Release(variance);
         }
         return recorded;
+    }
+
+    /// <summary>
+    /// Records a fused batch norm y = act(bn(x) + residual): its backward masks gy by act'(z), read from y, into dz
+    /// (a transient buffer that goes back to the pool before the closure returns), adds dz to the residual's
+    /// gradient and hands dz to <paramref name="batchNormBackward"/>.
+    /// </summary>
+    static Tensor RecordBatchNorm(Tensor y, string name, Tensor x, Tensor? residual, Tensor? weight, Tensor? bias, UnaryOp? op,
+                                  Action<Tensor> batchNormBackward)
+    {
+        var inputs = new List<Tensor> { x };
+        if (residual is not null) inputs.Add(residual);
+        if (weight is not null) inputs.Add(weight);
+        if (bias is not null) inputs.Add(bias);
+        return Tape.Record(y, name, inputs.ToArray(), gy =>
+        {
+            Tensor? masked = null;
+            if (op is UnaryOp u)
+            {
+                masked = Like(x);
+                x.Backend.UnaryBackward(u, 0f, y.Buffer, gy.Buffer, masked.Buffer, x.Numel, accumulate: false);
+            }
+            var dz = masked ?? gy;
+            if (residual is { RequiresGrad: true }) AccumulateGrad(residual, dz);
+            batchNormBackward(dz);
+            masked?.Buffer.Dispose();
+        });
     }
 
     /// <summary>dx (+)= and dgamma, dbeta += the batch-norm gradients for dy (x's gradient only if it needs one).</summary>

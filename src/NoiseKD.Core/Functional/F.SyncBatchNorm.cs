@@ -34,24 +34,9 @@ public static partial class F
         be.BatchNormAddActivationForward(x.Buffer, n, c, hw, mean.Buffer, variance.Buffer, eps, weight?.Buffer, bias?.Buffer,
                                          residual?.Buffer, op, y.Buffer);
 
-        var inputs = new List<Tensor> { x };
-        if (residual is not null) inputs.Add(residual);
-        if (weight is not null) inputs.Add(weight);
-        if (bias is not null) inputs.Add(bias);
         string name = "SyncBatchNorm" + (residual is null ? "" : "+Add") + (op is null ? "" : "+" + op);
-        var recorded = Tape.Record(y, name, inputs.ToArray(), gy =>
-        {
-            Tensor? masked = null;
-            if (op is UnaryOp u)
-            {
-                masked = Like(x);
-                be.UnaryBackward(u, 0f, y.Buffer, gy.Buffer, masked.Buffer, x.Numel, accumulate: false);
-            }
-            var dz = masked ?? gy;
-            if (residual is { RequiresGrad: true }) AccumulateGrad(residual, dz);
-            SyncBatchNormBackward(x, dz, n, c, hw, mean, variance, count, eps, weight, bias, group);
-            masked?.Buffer.Dispose();
-        });
+        var recorded = RecordBatchNorm(y, name, x, residual, weight, bias, op,
+                                       dz => SyncBatchNormBackward(x, dz, n, c, hw, mean, variance, count, eps, weight, bias, group));
         if (recorded.Node is null)
         {
             TensorScope.Release(mean);
