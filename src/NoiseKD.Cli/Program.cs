@@ -1,6 +1,7 @@
 using CommandLine;
 using NoiseKD.Cli.Commands;
 using NoiseKD.Data;
+using NoiseKD.Distributed;
 using NoiseKD.IO;
 using NoiseKD.Serialization;
 using NoiseKD.Training;
@@ -26,7 +27,14 @@ public static class Program
         typeof(BnReportCommand), typeof(DataCommand), typeof(InferCommand), typeof(ImportCommand), typeof(ExportCommand), typeof(BenchCommand), typeof(DevicesCommand), typeof(CheckCommand), typeof(KernelsCommand),
     ];
 
+    /// <summary>A rank of an MPI job (train, distill under mpirun) leaves it with its exit code (<see cref="ProcessGroup.Leave"/>).</summary>
     public static int Main(string[] args)
+    {
+        int code = Dispatch(args);
+        return ProcessGroup.Current?.Leave(code) ?? code;
+    }
+
+    static int Dispatch(string[] args)
     {
         if (args is ["--version"] or ["version"])
         {
@@ -78,6 +86,12 @@ public static class Program
         {
             Console.Error.WriteLine($"noisekd: error: {e.Message}");
             return UserError;
+        }
+        catch (Distributed.Mpi.MpiException e)
+        {
+            // MPI missing or failing, or a rank that stopped answering: the job's environment, not a bug.
+            Console.Error.WriteLine($"noisekd: error: {e.Message}");
+            return EnvironmentError;
         }
         catch (RunLockedException e)
         {

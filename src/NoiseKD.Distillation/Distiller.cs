@@ -4,6 +4,7 @@ using System.Text.Json;
 using NoiseKD.Autograd;
 using NoiseKD.Backends;
 using NoiseKD.Data;
+using NoiseKD.Distributed;
 using NoiseKD.Models;
 using NoiseKD.Nn;
 using NoiseKD.Optim;
@@ -67,10 +68,13 @@ public sealed record DistillOptions(
 /// After every epoch the student is evaluated on the real test split three ways: with current statistics
 /// (acc_cs), with the running statistics it accumulated (acc_rs), and with running statistics re-estimated
 /// from real training images (acc_rs_adjusted). Writes checkpoint.safetensors (atomic, every epoch),
-/// metrics.jsonl, student.safetensors and summary.json under OutDir.
+/// metrics.jsonl, student.safetensors and summary.json under OutDir. With <paramref name="parallel"/> it is
+/// one rank of a data-parallel job: every rank draws the same global transfer batch, the teacher and the
+/// student see this rank's share of it, and only rank 0 writes the run folder.
 /// </summary>
-public sealed class Distiller(DistillOptions options, IProgress? progress = null, IBackend? device = null)
+public sealed class Distiller(DistillOptions options, IProgress? progress = null, IBackend? device = null, DataParallel? parallel = null)
 {
+    readonly bool _writer = parallel?.IsWriter ?? true;
     readonly IProgress _progress = progress ?? SilentProgress.Instance;
     readonly IBackend _device = device ?? Devices.Default;
 
@@ -84,9 +88,12 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         Dataset? trainSet = null;
         Dataset Train() => trainSet ??= DatasetCatalog.Load(dataset, train: true, options.DataRoot);
 
-        using var runLock = _files.Prepare(options.Resume);
-        RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(dataset, options.DataRoot, options.Seed, _device.Name),
-                        continuing: options.Resume && File.Exists(_files.Checkpoint));
+        using var runLock = _files.Prepare(options.Resume, _writer);
+        if (_writer)
+            RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(dataset, options.DataRoot, options.Seed, _device.Name),
+                            continuing: options.Resume && File.Exists(_files.Checkpoint));
+        parallel?.Agree(options + ";teacher SHA-256 " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(options.TeacherPath))),
+                        "options and teacher file");
 
         teacher.Eval();
         var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
@@ -121,7 +128,8 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             _progress.Message($"balanced {balance.Pool} candidates: teacher classes before [{BalancedTransfer.FormatHistogram(balance.Before)}], " +
                               $"after [{BalancedTransfer.FormatHistogram(balance.After)}], filled [{BalancedTransfer.FormatHistogram(balance.Filled)}]");
         }
-        (transfer is BalancedTransfer fixedSet ? TransferPreview.ByClass(fixedSet, spec.Classes, spec.InChannels, spec.ImageSize, normalization)
+        if (_writer)
+            (transfer is BalancedTransfer fixedSet ? TransferPreview.ByClass(fixedSet, spec.Classes, spec.InChannels, spec.ImageSize, normalization)
             : TransferPreview.FirstBatch(TransferSet.Parse(options.Transfer, spec.InChannels, spec.ImageSize, normalization, options.Seed + 1, _device, Train, options.DataRoot),
                                          options.BatchSize, normalization)).WritePng(_files.TransferGrid);
         _progress.Message($"teacher {spec.Arch} x{spec.Width} ({teacherAccuracy:P2} on {dataset} test with RS); BN: {options.TeacherBnOrDefault.Describe()} " +
@@ -138,12 +146,19 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             partial = PartialEpoch.From(meta);
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
-            metrics.TruncateAfter(start);
-            if (plateau is not null) ReplayPlateau(plateau, optimizer, metrics);
+            if (_writer) metrics.TruncateAfter(start);
+            if (plateau is not null) ReplayPlateau(plateau, optimizer, metrics, start);
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
-        else AtomicFile.Delete(_files.Metrics);
-        if (balance is not null && start == 0) metrics.Append(balance.ToMetrics());
+        else if (_writer) AtomicFile.Delete(_files.Metrics);
+        if (balance is not null && start == 0 && _writer) metrics.Append(balance.ToMetrics());
+        if (parallel is not null)
+        {
+            parallel.Agree($"{start};{optimizer.StepCount};{partial?.Steps};{transfer.Position}", "checkpoint to resume from (every rank must see the run folder)");
+            parallel.BroadcastState(student);
+            parallel.AttachBatchNorm(teacher);
+            parallel.AttachBatchNorm(student);
+        }
 
         Dictionary<string, object> row = new();
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -153,24 +168,24 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             var position = new Dictionary<string, string> { ["transfer_position"] = transfer.Position.ToString(CultureInfo.InvariantCulture) };
             if (stopped is not null)
             {
-                Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata(position));
+                if (_writer) Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata(position));
                 throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, stopped.Steps);
             }
             row = new Dictionary<string, object> { ["epoch"] = epoch, ["kd_loss"] = loss, ["lr"] = optimizer.LearningRate, ["seconds"] = seconds,
                                                    ["images_per_s"] = options.StepsPerEpoch * options.BatchSize / seconds };
             foreach (var (key, value) in EvaluateStudent(student, test, Train, normalization)) row[key] = value;
             // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
-            metrics.Append(row);
+            if (_writer) metrics.Append(row);
             plateau?.Step((double)row["test_loss_cs"]);
-            Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(), position);
+            if (_writer) Checkpoint.Save(_files.Checkpoint, student, studentSpec, optimizer, epoch, options.Fingerprint(), position);
             _progress.EpochDone(row);
-            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
+            if (StopRequested() && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, _files.Checkpoint, epoch, options.StepsPerEpoch);
         }
 
         if (start == options.Epochs && start > 0) row = FinishedRunRow(student, test, Train, normalization, metrics, start);
 
         var extra = new Dictionary<string, string> { ["dataset"] = dataset, ["teacher"] = Path.GetFileName(options.TeacherPath), ["transfer"] = options.Transfer };
-        ModelFile.Save(_files.Student, student, studentSpec, normalization.Mean, normalization.Std, extra);
+        if (_writer) ModelFile.Save(_files.Student, student, studentSpec, normalization.Mean, normalization.Std, extra);
         var summary = new Dictionary<string, object>
         {
             ["teacher_accuracy"] = teacherAccuracy, ["teacher_bn"] = options.TeacherBnOrDefault.Describe(), ["transfer"] = options.Transfer,
@@ -182,7 +197,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         // One accuracy vocabulary across verbs (accuracy_*); the acc_* keys stay for the scripts that read them.
         foreach (var (old, key) in new[] { ("acc_cs", "accuracy_cs"), ("acc_rs", "accuracy_rs"), ("acc_rs_adjusted", "accuracy_rs_adjusted") })
             if (summary.TryGetValue(old, out var value)) summary[key] = value;
-        AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        if (_writer) AtomicFile.WriteAllText(_files.Summary, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
 
@@ -197,7 +212,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             return last.Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => (object)kv.Value.GetDouble());
         var row = new Dictionary<string, object> { ["epoch"] = epoch };
         foreach (var (key, value) in EvaluateStudent(student, test, train, normalization)) row[key] = value;
-        metrics.Append(row);
+        if (_writer) metrics.Append(row);
         return row;
     }
 
@@ -214,15 +229,16 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         for (int step = (resumed?.Steps ?? 0) + 1; step <= options.StepsPerEpoch; step++)
         {
             using var scope = new TensorScope();
-            var x = transfer.Next(options.BatchSize);
+            var global = transfer.Next(options.BatchSize);
+            var x = parallel is null ? global : parallel.ShareOf(global);
             Tensor target;
             // The teacher's activations go back to the pool before the student's forward: only its output is kept.
             using (var teacherScope = new TensorScope())
             using (Tape.NoGrad()) target = teacherScope.Keep(teacher.Forward(x));
             var loss = options.LossOrDefault.Loss(student.Forward(x), target);
-            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"distillation loss at epoch {epoch}, step {step}");
+            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"distillation loss at epoch {epoch}, step {step}", parallel);
             _progress.BatchDone(step, lossSum / step, double.NaN, step * options.BatchSize / clock.Elapsed.TotalSeconds);
-            if (StopSignal.Requested && step < options.StepsPerEpoch)
+            if (step < options.StepsPerEpoch && StopRequested())
                 return (double.NaN, double.NaN, new PartialEpoch(step, [lossSum, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
         return (lossSum / options.StepsPerEpoch, secondsBefore + clock.Elapsed.TotalSeconds, null);
@@ -232,15 +248,21 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
     /// A resumed run's plateau schedule: the epochs already run are fed to a fresh one in order, from the initial rate,
     /// so it continues with the rate, best loss and patience count the uninterrupted run would have.
     /// </summary>
-    static void ReplayPlateau(ReduceLrOnPlateau plateau, Optimizer optimizer, MetricsLog metrics)
+    static void ReplayPlateau(ReduceLrOnPlateau plateau, Optimizer optimizer, MetricsLog metrics, int epochsDone)
     {
         optimizer.LearningRate = optimizer.InitialLearningRate;
-        foreach (var row in metrics.ReadAll())
+        // Rows after the checkpoint's epoch are left out here too: a data-parallel rank other than 0 reads the file without truncating it.
+        foreach (var row in metrics.ReadAll().Where(r => !r.TryGetValue("epoch", out var e) || e.GetInt32() <= epochsDone))
             if (row.TryGetValue("test_loss_cs", out var loss)) plateau.Step(loss.GetDouble());
     }
 
+    /// <summary>A stop signal, agreed by every rank: they stop after the same step even if the signal reached them at different ones.</summary>
+    bool StopRequested() => parallel?.AnyRank(StopSignal.Requested, "the stop-signal check") ?? StopSignal.Requested;
+
+    /// <summary>Every rank evaluates the whole test set on its own (BatchNorm unsynced), so the plateau schedule agrees everywhere.</summary>
     Dictionary<string, object> EvaluateStudent(Module student, Dataset test, Func<Dataset> train, Normalization normalization)
     {
+        using var local = parallel?.Local(student);
         var current = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device);
         var result = new Dictionary<string, object>
         {
@@ -269,6 +291,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
     {
         if (options.Epochs <= 0 || options.StepsPerEpoch <= 0) throw new ArgumentException("epochs and steps per epoch must be positive");
         if (options.BatchSize < 2) throw new ArgumentException($"batch size {options.BatchSize} must be at least 2 (BatchNorm needs it)");
+        parallel?.CheckBatchSize(options.BatchSize);
         if (options.EvalBatchSize < 2) throw new ArgumentException($"eval batch size {options.EvalBatchSize} must be at least 2");
         if (options.AdjustSamples < 0) throw new ArgumentException("--adjust-samples must be non-negative");
     }

@@ -26,14 +26,15 @@ public sealed record RunFiles(string OutDir)
 
     /// <summary>
     /// Creates and locks the folder (one run per folder; the caller disposes the lock when the run ends);
-    /// refuses to overwrite an earlier run unless it is being resumed.
+    /// refuses to overwrite an earlier run unless it is being resumed. A data-parallel rank that does not
+    /// write (<paramref name="writer"/> false) only checks: rank 0 holds the lock for the job.
     /// </summary>
-    public RunLock Prepare(bool resume)
+    public RunLock? Prepare(bool resume, bool writer = true)
     {
-        var runLock = RunLock.Acquire(OutDir);
+        var runLock = writer ? RunLock.Acquire(OutDir) : null;
         if (!resume && (File.Exists(Checkpoint) || File.Exists(Student)))
         {
-            runLock.Dispose();
+            runLock?.Dispose();
             throw new ArgumentException($"'{OutDir}' already holds a run; pass --resume to continue it or choose another --out");
         }
         return runLock;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using NoiseKD.Backends;
 using NoiseKD.Data;
+using NoiseKD.Distributed;
 using NoiseKD.Functional;
 using NoiseKD.Models;
 using NoiseKD.Nn;
@@ -56,10 +57,13 @@ public sealed record TrainOptions(
 /// <summary>
 /// Supervised training of a classifier (the teacher). Writes under OutDir: checkpoint.safetensors after
 /// every epoch (atomic), metrics.jsonl, and model.safetensors (a self-describing model file) at the end.
+/// With <paramref name="parallel"/> it is one rank of a data-parallel job: it trains on its share of every
+/// global batch, and only rank 0 writes the run folder (which every rank reads on --resume).
 /// </summary>
-public sealed class Trainer(TrainOptions options, IProgress? progress = null, IBackend? device = null)
+public sealed class Trainer(TrainOptions options, IProgress? progress = null, IBackend? device = null, DataParallel? parallel = null)
 {
     readonly IProgress _progress = progress ?? SilentProgress.Instance;
+    readonly bool _writer = parallel?.IsWriter ?? true;
 
     public string CheckpointPath => Path.Combine(options.OutDir, "checkpoint.safetensors");
     public string ModelPath => Path.Combine(options.OutDir, "model.safetensors");
@@ -70,6 +74,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
     {
         if (options.Epochs <= 0) throw new ArgumentException($"epochs {options.Epochs} must be positive");
         if (options.BatchSize < 2) throw new ArgumentException($"batch size {options.BatchSize} must be at least 2 (BatchNorm needs it)");
+        parallel?.CheckBatchSize(options.BatchSize);
         var train = DatasetCatalog.Load(options.Dataset, train: true, options.DataRoot);
         var test = DatasetCatalog.Load(options.Dataset, train: false, options.DataRoot);
         if (options.TrainLimit is int tl) train = train.Take(tl);
@@ -81,11 +86,13 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             throw new ArgumentException($"{train.Count} training images make no full batch of {options.BatchSize}, so an epoch would take no step; " +
                                         "lower --batch-size or raise --train-limit");
 
-        using var runLock = RunLock.Acquire(options.OutDir); // before the check below: two runs must not both pass it
+        using var runLock = _writer ? RunLock.Acquire(options.OutDir) : null; // before the check below: two runs must not both pass it
+        parallel?.Agree(options.ToString(), "options");
         if (!options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)))
             throw new ArgumentException($"'{options.OutDir}' already holds a run; pass --resume to continue it or choose another --out");
-        RunConfig.Begin(options.OutDir, "train", options.Settings(), new RunContext(options.Dataset, options.DataRoot, options.Seed, (device ?? Devices.Default).Name),
-                        continuing: options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)), options.ResumeMayChange);
+        if (_writer)
+            RunConfig.Begin(options.OutDir, "train", options.Settings(), new RunContext(options.Dataset, options.DataRoot, options.Seed, (device ?? Devices.Default).Name),
+                            continuing: options.Resume && (File.Exists(CheckpointPath) || File.Exists(ModelPath)), options.ResumeMayChange);
 
         Generator.ManualSeed(options.Seed);
         var model = spec.Create();
@@ -108,10 +115,16 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             if (start > options.Epochs)
                 throw new ArgumentException($"the checkpoint in '{options.OutDir}' has {start} epochs done, more than --epochs {options.Epochs}; give --epochs {start} or more");
             schedule?.Resume(optimizer.StepCount);
-            metrics.TruncateAfter(start);
+            if (_writer) metrics.TruncateAfter(start);
             _progress.Message($"resumed from {CheckpointPath} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
-        else AtomicFile.Delete(MetricsPath);
+        else if (_writer) AtomicFile.Delete(MetricsPath);
+        if (parallel is not null)
+        {
+            parallel.Agree($"{start};{optimizer.StepCount};{partial?.Steps}", "checkpoint to resume from (every rank must see the run folder)");
+            parallel.BroadcastState(model);
+            parallel.AttachBatchNorm(model);
+        }
 
         EvalResult last = new(double.NaN, double.NaN, 0);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -120,10 +133,10 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             partial = null;
             if (stopped is not null)
             {
-                Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata());
+                if (_writer) Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata());
                 throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, stopped.Steps);
             }
-            last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
+            last = Evaluate(model, test, normalization);
             var row = new Dictionary<string, object>
             {
                 ["epoch"] = epoch, ["train_loss"] = trainLoss, ["train_accuracy"] = trainAccuracy,
@@ -131,23 +144,35 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                 ["seconds"] = seconds, ["images_per_s"] = loader.BatchesPerEpoch * options.BatchSize / seconds,
             };
             // The row goes in before the checkpoint: a kill between the two re-runs this epoch (its row is dropped and written again), never skips the row.
-            metrics.Append(row);
-            Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
+            if (_writer)
+            {
+                metrics.Append(row);
+                Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
+            }
             _progress.EpochDone(row);
-            if (StopSignal.Requested && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
+            if (StopRequested() && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
         }
         // Resumed after the last epoch's checkpoint (killed while writing the model file): the same evaluation the finished epoch made.
-        if (start == options.Epochs) last = Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
-        ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
+        if (start == options.Epochs) last = Evaluate(model, test, normalization);
+        if (_writer) ModelFile.Save(ModelPath, model, spec, normalization.Mean, normalization.Std,
                        new Dictionary<string, string> { ["dataset"] = options.Dataset, ["test_accuracy"] = last.Accuracy.ToString("R", CultureInfo.InvariantCulture) });
         var summary = new Dictionary<string, object>
         {
             ["accuracy"] = last.Accuracy, ["test_loss"] = last.Loss, ["samples"] = last.Samples, ["arch"] = spec.Arch, ["width"] = spec.Width,
             ["dataset"] = options.Dataset, ["epochs"] = options.Epochs,
         };
-        AtomicFile.WriteAllText(SummaryPath, System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        if (_writer) AtomicFile.WriteAllText(SummaryPath, System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return last;
     }
+
+    /// <summary>Every rank evaluates the whole test set on its own (the same result everywhere, without communication).</summary>
+    EvalResult Evaluate(Module model, Dataset test, Normalization normalization)
+    {
+        using (parallel?.Local(model)) return Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
+    }
+
+    /// <summary>A stop signal, agreed by every rank: they stop after the same step even if the signal reached them at different ones.</summary>
+    bool StopRequested() => parallel?.AnyRank(StopSignal.Requested, "the stop-signal check") ?? StopSignal.Requested;
 
     /// <summary>One epoch, or its rest after <paramref name="resumed"/>; stops after the current step on a signal and returns where.</summary>
     (double Loss, double Accuracy, double Seconds, PartialEpoch? Stopped) TrainEpoch(Module model, Optimizer optimizer, LrSchedule? schedule,
@@ -166,16 +191,26 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             // Batches done before the stop are drawn and dropped, so the shuffle and the augmentation continue where they were.
             if (b < skip) { b++; continue; }
             using var scope = new TensorScope();
-            var x = Tensor.FromArray(batch.ImageData, batch.Shape, device);
+            var (x, labels) = ShareOf(batch);
             var logits = model.Forward(x);
-            var loss = F.CrossEntropy(logits, batch.LabelData, options.LabelSmoothing);
-            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"training loss at epoch {epoch}, batch {b + 1}") * batch.Count;
-            correct += Evaluator.CountCorrect(logits.ToArray(), batch.LabelData, logits.Shape[1]);
+            var loss = F.CrossEntropy(logits, labels, options.LabelSmoothing);
+            lossSum += OptimizerStep.Take(loss, optimizer, schedule, () => $"training loss at epoch {epoch}, batch {b + 1}", parallel) * batch.Count;
+            long right = Evaluator.CountCorrect(logits.ToArray(), labels, logits.Shape[1]);
+            correct += parallel is null ? right : (long)parallel.Sum(right, "the accuracy all-reduce");
             seen += batch.Count;
             _progress.BatchDone(++b, lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
-            if (StopSignal.Requested && b < loader.BatchesPerEpoch)
+            if (b < loader.BatchesPerEpoch && StopRequested())
                 return (double.NaN, double.NaN, double.NaN, new PartialEpoch(b, [lossSum, correct, seen, secondsBefore + clock.Elapsed.TotalSeconds]));
         }
         return (lossSum / seen, (double)correct / seen, secondsBefore + clock.Elapsed.TotalSeconds, null);
+    }
+
+    /// <summary>The rows of a global batch this rank trains on: all of them in a single process.</summary>
+    (Tensor Images, int[] Labels) ShareOf(Batch batch)
+    {
+        if (parallel is null) return (Tensor.FromArray(batch.ImageData, batch.Shape, device), batch.LabelData.ToArray());
+        var (images, shape) = parallel.ShareOf(batch.ImageData, batch.Shape);
+        var (start, count) = parallel.Share(batch.Count);
+        return (Tensor.FromArray(images, shape, device), batch.LabelData.Slice(start, count).ToArray());
     }
 }

@@ -1,5 +1,6 @@
 using CommandLine;
 using NoiseKD.Distillation;
+using NoiseKD.Distributed;
 using NoiseKD.Distillation.PreDfkd;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
@@ -60,6 +61,8 @@ public sealed class DistillCommand : CommonOptions, ICommand
     public string? ReplayScheme { get; set; }
     [Option("activation-features", HelpText = "Generative methods: teacher features of DAFL's activation term: classifier (the last Linear layer's input; default) or first-linear (the first Linear layer's input: LeNet-5's conv3 output, as the public code).")]
     public string? ActivationFeatures { get; set; }
+    [Option("sync-bn", Default = false, HelpText = TrainCommand.SyncBnHelp + " noise only; with --teacher-bn current the teacher then normalizes with the global batch's statistics, as one process on the whole batch would.")]
+    public bool SyncBn { get; set; }
     [Option("seed", Default = 0UL)] public ulong Seed { get; set; }
     [Option("out", Required = true)] public string Out { get; set; } = "";
     [Option("resume", Default = false)] public bool Resume { get; set; }
@@ -80,7 +83,8 @@ public sealed class DistillCommand : CommonOptions, ICommand
             Balance is int n ? BalanceOptions.Parse(n, BalancePool, BalanceMissing) : null);
         if (FinishedRun.Report(Resume, Out, options.Settings(), "student.safetensors")) return 0;
         Console.WriteLine($"{recipe.Describe()}; as run: {optimizer.Describe()}, batch {options.BatchSize}, {options.LossOrDefault.Describe()}");
-        var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device).Run());
+        var parallel = DataParallel.Join(SyncBn, () => StopSignal.Requested);
+        var summary = ConsoleProgress.Run(progress => new Distiller(options, progress, device, parallel).Run());
         Console.WriteLine($"teacher {summary["teacher_accuracy"]:P2}; student: CS {summary["acc_cs"]:P2}, RS {summary["acc_rs"]:P2}" +
                           (summary.TryGetValue("acc_rs_adjusted", out var adj) ? $", RS re-estimated {adj:P2}" : "") +
                           $"; written to {Path.Combine(Out, "student.safetensors")}");
@@ -92,6 +96,8 @@ public sealed class DistillCommand : CommonOptions, ICommand
 
     int RunGenerative(ReplayMethod method, Recipe recipe)
     {
+        if (Launcher.Detect() is not null)
+            throw new ArgumentException($"--method {Method} runs in one process; data-parallel ranks (mpirun) support --method noise");
         var preset = PreDfkdRecipe.Get(recipe.Name());
         var optimizer = Explicit(preset.Optimizer);
         optimizer.Validate();

@@ -1,5 +1,6 @@
 using CommandLine;
 using NoiseKD.Data;
+using NoiseKD.Distributed;
 using NoiseKD.Models;
 using NoiseKD.Tensors;
 using NoiseKD.Training;
@@ -39,6 +40,11 @@ public sealed class TrainCommand : CommonOptions, ICommand
     [Option("out", Required = true, HelpText = "Run folder: checkpoint.safetensors, metrics.jsonl, model.safetensors.")]
     public string Out { get; set; } = "";
     [Option("resume", Default = false, HelpText = "Continue the run in --out from its last checkpoint.")] public bool Resume { get; set; }
+    [Option("sync-bn", Default = false, HelpText = SyncBnHelp)] public bool SyncBn { get; set; }
+
+    /// <summary>The --sync-bn help, shared with distill.</summary>
+    public const string SyncBnHelp = "Under mpirun (data-parallel ranks, --batch-size is the global batch): BatchNorm current statistics of the global batch, " +
+                                     "all-reduced over the ranks. Without it each rank normalizes its own share of the batch (PyTorch DDP's default).";
 
     public int Run()
     {
@@ -52,7 +58,8 @@ public sealed class TrainCommand : CommonOptions, ICommand
                                        LabelSmoothing, ParseAugment(Augment, Dataset), Seed, TrainLimit, TestLimit, Resume: Resume, DataRoot: DataRoot);
         new ModelSpec(arch, Width).Create(); // fail fast on a bad architecture before loading data
         if (FinishedRun.Report(Resume, Out, options.Settings(), "model.safetensors")) return 0;
-        var result = ConsoleProgress.Run(progress => new Trainer(options, progress, device).Run());
+        var parallel = DataParallel.Join(SyncBn, () => StopSignal.Requested);
+        var result = ConsoleProgress.Run(progress => new Trainer(options, progress, device, parallel).Run());
         Console.WriteLine($"test accuracy {result.Accuracy:P2} on {result.Samples} images; model written to {Path.Combine(Out, "model.safetensors")}");
         return 0;
     }

@@ -27,7 +27,11 @@ public static class Tape
         return output;
     }
 
-    internal static void Backward(Tensor root)
+    /// <param name="gradientReady">
+    /// Called with each leaf that requires a gradient as soon as the last operation that feeds it has run,
+    /// while backward goes on (torch's post-accumulate-grad hook; what a DDP reducer starts its all-reduce from).
+    /// </param>
+    internal static void Backward(Tensor root, Action<Tensor>? gradientReady = null)
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward() on a tensor that does not require grad (no parameter reaches it, or it was computed under NoGrad)");
@@ -37,6 +41,7 @@ public static class Tape
             throw new InvalidOperationException($"Backward() needs a scalar, got {Shape.Format(root.Shape)}");
 
         var order = TopologicalOrder(root);
+        var leavesDoneAt = gradientReady is null ? null : LeavesDoneAt(order);
         var (seed, accumulate) = root.GradSink();
         if (accumulate) root.Backend.Affine(1f, seed.Buffer, 1f, seed.Buffer, 1);
         else root.Backend.Fill(seed.Buffer, 0, 1, 1f);
@@ -49,6 +54,8 @@ public static class Tape
             long start = OpProfiler.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             node.Backward(tensor.Grad);
             if (OpProfiler.Enabled) OpProfiler.Add("backward " + node.Name, start);
+            if (leavesDoneAt is not null && leavesDoneAt.TryGetValue(i, out var done))
+                foreach (var leaf in done) gradientReady!(leaf);
             // Intermediate gradients and the graph are not needed again (retain_graph=False).
             tensor.Node = null;
             tensor.GraphFreed = true;
@@ -59,6 +66,25 @@ public static class Tape
                 tensor.Grad = null;
             }
         }
+    }
+
+    /// <summary>
+    /// For each position in <paramref name="order"/>, the leaves whose gradient is complete once that node's
+    /// backward has run: backward runs the order from its end, so a leaf is done at the smallest position that uses it.
+    /// </summary>
+    static Dictionary<int, List<Tensor>> LeavesDoneAt(List<Tensor> order)
+    {
+        var last = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = order.Count - 1; i >= 0; i--)
+            foreach (var input in order[i].Node!.Inputs)
+                if (input.RequiresGrad && input.Node is null) last[input] = i;
+        var doneAt = new Dictionary<int, List<Tensor>>();
+        foreach (var (leaf, i) in last)
+        {
+            if (!doneAt.TryGetValue(i, out var list)) doneAt[i] = list = [];
+            list.Add(leaf);
+        }
+        return doneAt;
     }
 
     /// <summary>Tensors with a node, inputs before outputs (iterative DFS: deep nets must not overflow the stack).</summary>

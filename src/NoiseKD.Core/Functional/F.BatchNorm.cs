@@ -1,5 +1,6 @@
 using NoiseKD.Autograd;
 using NoiseKD.Backends;
+using NoiseKD.Distributed;
 using NoiseKD.Tensors;
 
 namespace NoiseKD.Functional;
@@ -36,10 +37,13 @@ public static partial class F
     /// and Relu apart keep three. <paramref name="residual"/> may be null; the batch-norm arguments and
     /// semantics are those of <see cref="BatchNorm"/>. The backward pass reads act'(z) from y
     /// (relu(z) &gt; 0 iff z &gt; 0; 0 &lt; relu6(z) &lt; 6 iff 0 &lt; z &lt; 6, exactly), so z is never stored.
+    /// With a <paramref name="group"/> of more than one rank, current statistics are those of the global
+    /// batch (<see cref="SyncBatchNormAddActivation"/>).
     /// </summary>
     public static Tensor BatchNormAddActivation(Tensor x, Tensor? residual, Activation activation,
                                                 Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-                                                bool useBatchStatistics, bool updateRunning = false, float momentum = 0.1f, float eps = 1e-5f)
+                                                bool useBatchStatistics, bool updateRunning = false, float momentum = 0.1f, float eps = 1e-5f,
+                                                IProcessGroup? group = null)
     {
         if (x.Rank < 2) throw new ArgumentException($"batch_norm: input {Shape.Format(x.Shape)} needs [N, C, *]");
         int n = x.Shape[0], c = x.Shape[1];
@@ -59,6 +63,9 @@ public static partial class F
             Activation.Relu6 => UnaryOp.Relu6,
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
         };
+
+        if (useBatchStatistics && group is { Size: > 1 })
+            return SyncBatchNormAddActivation(x, residual, op, runningMean, runningVar, weight, bias, updateRunning, momentum, eps, group);
 
         var be = x.Backend;
         Tensor mean, variance;
@@ -86,26 +93,10 @@ public static partial class F
         be.BatchNormAddActivationForward(x.Buffer, n, c, hw, mean.Buffer, variance.Buffer, eps, weight?.Buffer, bias?.Buffer,
                                          residual?.Buffer, op, y.Buffer);
 
-        var inputs = new List<Tensor> { x };
-        if (residual is not null) inputs.Add(residual);
-        if (weight is not null) inputs.Add(weight);
-        if (bias is not null) inputs.Add(bias);
         string name = (useBatchStatistics ? "BatchNorm[current]" : "BatchNorm[running]")
                       + (residual is null ? "" : "+Add") + (op is null ? "" : "+" + op);
-        var recorded = Tape.Record(y, name, inputs.ToArray(), gy =>
-        {
-            // dz = gy * act'(z), read from y; a transient buffer that goes back to the pool before this closure returns.
-            Tensor? masked = null;
-            if (op is UnaryOp u)
-            {
-                masked = Like(x);
-                be.UnaryBackward(u, 0f, y.Buffer, gy.Buffer, masked.Buffer, x.Numel, accumulate: false);
-            }
-            var dz = masked ?? gy;
-            if (residual is { RequiresGrad: true }) AccumulateGrad(residual, dz);
-            BatchNormBackward(x, dz, n, c, hw, mean, variance, eps, weight, bias, useBatchStatistics);
-            masked?.Buffer.Dispose();
-        });
+        var recorded = RecordBatchNorm(y, name, x, residual, weight, bias, op,
+                                       dz => BatchNormBackward(x, dz, n, c, hw, mean, variance, eps, weight, bias, useBatchStatistics));
         // Without a node no backward closure holds the batch statistics: back to the pool now, not at the scope's end.
         if (useBatchStatistics && recorded.Node is null)
         {
@@ -113,6 +104,33 @@ public static partial class F
             TensorScope.Release(variance);
         }
         return recorded;
+    }
+
+    /// <summary>
+    /// Records a fused batch norm y = act(bn(x) + residual): its backward masks gy by act'(z), read from y, into dz
+    /// (a transient buffer that goes back to the pool before the closure returns), adds dz to the residual's
+    /// gradient and hands dz to <paramref name="batchNormBackward"/>.
+    /// </summary>
+    static Tensor RecordBatchNorm(Tensor y, string name, Tensor x, Tensor? residual, Tensor? weight, Tensor? bias, UnaryOp? op,
+                                  Action<Tensor> batchNormBackward)
+    {
+        var inputs = new List<Tensor> { x };
+        if (residual is not null) inputs.Add(residual);
+        if (weight is not null) inputs.Add(weight);
+        if (bias is not null) inputs.Add(bias);
+        return Tape.Record(y, name, inputs.ToArray(), gy =>
+        {
+            Tensor? masked = null;
+            if (op is UnaryOp u)
+            {
+                masked = Like(x);
+                x.Backend.UnaryBackward(u, 0f, y.Buffer, gy.Buffer, masked.Buffer, x.Numel, accumulate: false);
+            }
+            var dz = masked ?? gy;
+            if (residual is { RequiresGrad: true }) AccumulateGrad(residual, dz);
+            batchNormBackward(dz);
+            masked?.Buffer.Dispose();
+        });
     }
 
     /// <summary>dx (+)= and dgamma, dbeta += the batch-norm gradients for dy (x's gradient only if it needs one).</summary>

@@ -1,3 +1,4 @@
+using NoiseKD.Distributed;
 using NoiseKD.Functional;
 using NoiseKD.Tensors;
 
@@ -59,6 +60,12 @@ public class BatchNorm : Module
     /// <summary>Forces whether Current-statistics forwards update the running buffers; null: only in training.</summary>
     public bool? UpdateRunningStatistics { get; set; }
 
+    /// <summary>
+    /// torch.nn.SyncBatchNorm's process group: with more than one rank, current statistics are those of the
+    /// global batch (every rank's share); null normalizes each rank's own share (DDP's default).
+    /// </summary>
+    public IProcessGroup? ProcessGroup { get; set; }
+
     /// <summary>The statistics the next forward will use.</summary>
     public BnStatistics EffectiveStatistics =>
         RunningMean is null ? BnStatistics.Current : Statistics ?? (Training ? BnStatistics.Current : BnStatistics.Running);
@@ -105,7 +112,7 @@ public class BatchNorm : Module
             input.Backend.Affine(1f, NumBatchesTracked!.Buffer, 1f, NumBatchesTracked.Buffer, 1);
             factor = Momentum ?? 1f / _batchesTracked;
         }
-        return F.BatchNormAddActivation(input, residual, activation, RunningMean, RunningVar, Weight, Bias, current, update, factor, Eps);
+        return F.BatchNormAddActivation(input, residual, activation, RunningMean, RunningVar, Weight, Bias, current, update, factor, Eps, ProcessGroup);
     }
 
     /// <summary>torch's reset_running_stats(): mean 0, variance 1, no batches tracked.</summary>

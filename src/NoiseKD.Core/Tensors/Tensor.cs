@@ -125,6 +125,9 @@ public sealed class Tensor
     /// <summary>Reverse-mode differentiation from this scalar: fills Grad of every tensor that requires it.</summary>
     public void Backward() => Tape.Backward(this);
 
+    /// <summary>Backward, calling <paramref name="gradientReady"/> with each leaf as soon as its gradient is complete.</summary>
+    public void Backward(Action<Tensor> gradientReady) => Tape.Backward(this, gradientReady);
+
     /// <summary>
     /// Forgets the gradient. The memory is kept for the next backward pass, which overwrites it instead
     /// of adding to it, so zeroing costs nothing.

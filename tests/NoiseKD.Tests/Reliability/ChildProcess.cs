@@ -10,16 +10,24 @@ public sealed class ChildProcess : IDisposable
     readonly Process _process;
     readonly StringBuilder _output = new(), _error = new();
 
-    public ChildProcess(params string[] args) : this(null, args) { }
+    public ChildProcess(params string[] args) : this(null, [], new Dictionary<string, string>(), args) { }
 
     /// <summary>`noisekd ARGS` run in <paramref name="workingDirectory"/> (this process's when null).</summary>
-    public ChildProcess(string? workingDirectory, string[] args)
+    public ChildProcess(string? workingDirectory, string[] args) : this(workingDirectory, [], new Dictionary<string, string>(), args) { }
+
+    /// <summary>`LAUNCHER... dotnet noisekd.dll ARGS` (e.g. mpirun -np 2), with extra environment variables.</summary>
+    public ChildProcess(string[] launcher, IReadOnlyDictionary<string, string> environment, params string[] args) : this(null, launcher, environment, args) { }
+
+    ChildProcess(string? workingDirectory, string[] launcher, IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        foreach (string a in launcher.Skip(1)) info.ArgumentList.Add(a);
+        if (launcher.Length > 0) info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "noisekd.dll"));
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["NOISEKD_NO_INSTALL"] = "1";
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_error) _error.AppendLine(e.Data); };
