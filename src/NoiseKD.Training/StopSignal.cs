@@ -44,6 +44,18 @@ public static class StopSignal
         Console.Error.WriteLine($"noisekd: {Name(number)} received: finishing the current step and writing a checkpoint (send it again to stop at once)");
     }
 
+    /// <summary>
+    /// A test hook that stands for a slow stop (a checkpoint going to a slow or network file system): with
+    /// NOISEKD_TEST_STOP_DELAY_SECONDS set, a stopping run waits that long before its stop checkpoint, so a test
+    /// can send the second signal inside the first one's stop on any machine load. Unset, it does nothing.
+    /// </summary>
+    public static void DelayForTests()
+    {
+        if (double.TryParse(Environment.GetEnvironmentVariable("NOISEKD_TEST_STOP_DELAY_SECONDS"), System.Globalization.NumberStyles.Float,
+                            System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0)
+            Thread.Sleep(TimeSpan.FromSeconds(seconds));
+    }
+
     public static string Name(int number) => number == 2 ? "SIGINT" : number == 15 ? "SIGTERM" : $"signal {number}";
 
     sealed class Registrations(PosixSignalRegistration[] all) : IDisposable

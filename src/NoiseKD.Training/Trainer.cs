@@ -133,6 +133,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
             partial = null;
             if (stopped is not null)
             {
+                StopSignal.DelayForTests();
                 if (_writer) Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch - 1, options.Fingerprint(), stopped.ToMetadata());
                 throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, stopped.Steps);
             }
@@ -150,7 +151,11 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                 Checkpoint.Save(CheckpointPath, model, spec, optimizer, epoch, options.Fingerprint());
             }
             _progress.EpochDone(row);
-            if (StopRequested() && epoch < options.Epochs) throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
+            if (StopRequested() && epoch < options.Epochs)
+            {
+                StopSignal.DelayForTests();
+                throw new RunStoppedException(StopSignal.Received, CheckpointPath, epoch, loader.BatchesPerEpoch);
+            }
         }
         // Resumed after the last epoch's checkpoint (killed while writing the model file): the same evaluation the finished epoch made.
         if (start == options.Epochs) last = Evaluate(model, test, normalization);
