@@ -143,9 +143,9 @@ def main():
     me = [sys.executable, __file__, "--torch-worker", "--steps", str(args.steps), "--threads", str(args.threads), "--device", args.device]
     for name, arch, width, batch, (c, h, w), mode, t_arch, t_width in configs(args.device):
         if args.only and args.only not in name: continue
-        ours_cmd = [args.noisekd, "bench", "--model", arch, "--width", str(width), "--batch-size", str(batch), "--input", f"{c}x{h}x{w}",
+        ours_cmd = [args.noisekd, "bench", "--arch", arch, "--width", str(width), "--batch-size", str(batch), "--input", f"{c}x{h}x{w}",
                     "--steps", str(args.steps), "--mode", mode, "--threads", str(args.threads), "--device", args.device]
-        if t_arch: ours_cmd += ["--teacher-model", t_arch, "--teacher-width", str(t_width)]
+        if t_arch: ours_cmd += ["--teacher-arch", t_arch, "--teacher-width", str(t_width)]
         ours = run_json(ours_cmd)
         peers = {"torch": run_json(me + ["--config", name])}
         if openblas_env: peers["torch+OB"] = run_json(me + ["--config", name], env=openblas_env)

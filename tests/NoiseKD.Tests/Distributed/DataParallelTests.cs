@@ -22,7 +22,7 @@ public class DataParallelTests
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
 
     static string[] TrainArgs(string dataRoot, string outDir, params string[] more) =>
-        ["train", "--model", "mlp", "--train-limit", TrainImages.ToString(), "--test-limit", "16", "--batch-size", GlobalBatch.ToString(), "--epochs", "1",
+        ["train", "--arch", "mlp", "--train-limit", TrainImages.ToString(), "--test-limit", "16", "--batch-size", GlobalBatch.ToString(), "--epochs", "1",
          "--augment", "none", "--threads", "1", "--data-root", dataRoot, "--out", outDir, .. more];
 
     static void Run(ChildProcess process)
@@ -112,8 +112,8 @@ public class DataParallelTests
         SyntheticFashionMnist.Write(dir.Path, 256, 16);
         string outDir = dir.File("run");
         string[] Args(string epochs, params string[] more) =>
-            ["train", "--model", "mlp", "--train-limit", "256", "--test-limit", "16", "--batch-size", "32", "--epochs", epochs, "--augment", "none",
-             "--threads", "1", "--data-root", dir.Path, "--out", outDir, .. more];
+            ["train", "--arch", "mlp", "--train-limit", "256", "--test-limit", "16", "--batch-size", "32", "--epochs", epochs, "--augment", "none",
+             "--schedule", "none", "--threads", "1", "--data-root", dir.Path, "--out", outDir, .. more];
         using (var job = MpiLaunchers.Start(mpi, 2, Args("500")))
         {
             string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
@@ -141,7 +141,7 @@ public class DataParallelTests
         string outDir = dir.File("run");
         var environment = new Dictionary<string, string>(MpiLaunchers.LauncherEnvironment) { ["NOISEKD_MPI_TIMEOUT"] = "3" };
         using var job = new ChildProcess(MpiLaunchers.Command(mpi, 2), environment,
-            ["train", "--model", "mlp", "--train-limit", "256", "--test-limit", "16", "--batch-size", "32", "--epochs", "500", "--augment", "none",
+            ["train", "--arch", "mlp", "--train-limit", "256", "--test-limit", "16", "--batch-size", "32", "--epochs", "500", "--augment", "none",
              "--threads", "1", "--data-root", dir.Path, "--out", outDir]);
         Assert.True(job.WaitUntil(() => File.Exists(Path.Combine(outDir, "checkpoint.safetensors")), Limit), $"no checkpoint: {job.Output} {job.Error}");
         Assert.Equal(0, kill(RankProcess(outDir, rank: 1), 19)); // SIGSTOP: alive, never answering; MPI alone would wait forever
