@@ -47,7 +47,7 @@ public sealed record DistillOptions(
     {
         var bn = TeacherBnOrDefault;
         var loss = LossOrDefault;
-        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student", StudentArch), Setting.Of("--student-width", StudentWidth),
+        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student-arch", StudentArch), Setting.Of("--student-width", StudentWidth),
                 Setting.Of("--student-init", StudentInit is null ? null : Path.GetFullPath(StudentInit)), Setting.Of("--transfer", Transfer),
                 Setting.Of("--teacher-bn", bn.RunningPercent switch { 0 => "current", 100 => "running", var p => $"partial:{p.ToString("R", CultureInfo.InvariantCulture)}" }),
                 Setting.Of("--partial-from", bn.From), Setting.Of("--student-bn", StudentBn.ToString().ToLowerInvariant()),

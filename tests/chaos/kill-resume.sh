@@ -33,7 +33,7 @@ for prefix, count, seed in (("train", 2048, 1), ("t10k", 200, 2)):
 PY
 
 TRAIN=(train --arch lenet5 --epochs 4 --batch-size 32 --lr 0.05 --data-root "$WORK/data" --threads 1)
-distill_args() { echo distill --teacher "$1" --student resnet18 --student-width 0.0625 --epochs 5 --steps 12 --batch-size 32 \
+distill_args() { echo distill --teacher "$1" --student-arch resnet18 --student-width 0.0625 --epochs 5 --steps 12 --batch-size 32 \
                       --eval-batch-size 100 --adjust-samples 64 --data-root "$WORK/data" --threads 1; }
 
 # Runs "$@ --out DIR --resume" until it exits 0, killing each attempt after a random delay; prints the kill counts.

@@ -13,7 +13,10 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("method", Default = "noise", HelpText = "noise (transfer-set KD), pre-dfkd (generator + VAE pseudo replay), dfad (generator, no replay) or replay-buffer:MB (generator + stored samples, at most MB MiB).")]
     public string Method { get; set; } = "";
     [Option("teacher", Required = true, HelpText = "Teacher model file (from train or import).")] public string Teacher { get; set; } = "";
-    [Option("student", Required = true, HelpText = "Student architecture (see train --model).")] public string Student { get; set; } = "";
+    [Option("student-arch", HelpText = "Student architecture (see train --arch); required.")] public string? StudentArch { get; set; }
+    [Option("student", Hidden = true)] public string? StudentOld { get; set; }
+    /// <summary>--student-arch, or its old spelling --student (with a notice).</summary>
+    string Student = "";
     [Option("student-width", Default = 1f)] public float StudentWidth { get; set; }
     [Option("student-init", HelpText = "Initial student weights (model file or state dict safetensors).")] public string? StudentInit { get; set; }
     [Option("transfer", Default = "gaussian", HelpText = "gaussian[:MEAN,STD], gaussian-lowres:R, uniform, shapes, plasma, dead-leaves, real, dataset:NAME[:train|test], folder:PATH (PGM/PPM images), file:PATH (safetensors 'input').")]
@@ -69,6 +72,8 @@ public sealed class DistillCommand : CommonOptions, ICommand
 
     public int Run()
     {
+        Student = Renamed(StudentArch, "--student-arch", StudentOld, "--student")
+                  ?? throw new ArgumentException("--student-arch is required: the student's architecture, e.g. resnet18 (see train --arch)");
         var recipeName = Recipes.Parse(RecipeName ?? Recipes.DefaultName);
         if (TestLimit is <= 0) throw new ArgumentException("--test-limit must be positive");
         if (Method.ToLowerInvariant() != "noise") return RunGenerative(ReplayMethod.Parse(Method), recipeName);

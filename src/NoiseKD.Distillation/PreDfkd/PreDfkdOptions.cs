@@ -84,7 +84,7 @@ public sealed record PreDfkdOptions(
     {
         var loss = LossOrDefault;
         var g = GeneratorOrDefault;
-        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student", StudentArch), Setting.Of("--student-width", StudentWidth),
+        return [Setting.Of("--teacher", Path.GetFullPath(TeacherPath)), Setting.Of("--student-arch", StudentArch), Setting.Of("--student-width", StudentWidth),
                 Setting.Of("--method", Method.Kind == ReplayMethod.Buffer ? $"{Method.Kind}:{Method.BufferMegabytes.ToString("R", CultureInfo.InvariantCulture)}" : Method.Kind),
                 .. OptimizerOrDefault.Settings(), Setting.Of("--loss", loss.Kind == "kl" ? $"kl:{loss.Temperature.ToString("R", CultureInfo.InvariantCulture)}" : loss.Kind),
                 Setting.Of("--generator-lr", GeneratorLr), Setting.Of("--vae-lr", VaeLrOrDefault), Setting.Of("--novel-samples", Novel), Setting.Of("--replay-samples", Replay),

@@ -18,16 +18,16 @@ public class CommandLineTests
         { ["train", "--arch", "resnet18", "--out", "/tmp/x", "--schedule", "sawtooth"], "schedule 'sawtooth'" },
         { ["train", "--arch", "resnet18", "--out", "/tmp/x", "--device", "tpu"], "--device 'tpu'" },
         { ["eval", "--model", "/nonexistent/model.safetensors"], "does not exist" },
-        { ["distill", "--teacher", "/nonexistent.safetensors", "--student", "resnet18", "--out", "/tmp/x"], "does not exist" },
-        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--teacher-bn", "partial:150"], "partial:P" },
-        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--loss", "hinge"], "--loss 'hinge'" },
-        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--recipe", "cookbook"], "--recipe 'cookbook' must be paper or engine" },
-        { ["distill", "--teacher", "/x", "--student", "resnet18", "--out", "/tmp/x", "--schedule", "plateau:x"], "'x' is not a whole number" },
+        { ["distill", "--teacher", "/nonexistent.safetensors", "--student-arch", "resnet18", "--out", "/tmp/x"], "does not exist" },
+        { ["distill", "--teacher", "/x", "--student-arch", "resnet18", "--out", "/tmp/x", "--teacher-bn", "partial:150"], "partial:P" },
+        { ["distill", "--teacher", "/x", "--student-arch", "resnet18", "--out", "/tmp/x", "--loss", "hinge"], "--loss 'hinge'" },
+        { ["distill", "--teacher", "/x", "--student-arch", "resnet18", "--out", "/tmp/x", "--recipe", "cookbook"], "--recipe 'cookbook' must be paper or engine" },
+        { ["distill", "--teacher", "/x", "--student-arch", "resnet18", "--out", "/tmp/x", "--schedule", "plateau:x"], "'x' is not a whole number" },
         { ["train", "--arch", "resnet18", "--out", "/tmp/x", "--schedule", "plateau"], "available in distill (noise) only" },
         { ["study", "noise-kd", "--recipe", "cookbook"], "--recipe 'cookbook'" },
-        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student", "lenet5-half", "--out", "/tmp/x", "--adversarial", "kl"], "--adversarial 'kl' must be loss or js" },
-        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student", "lenet5-half", "--out", "/tmp/x", "--replay-scheme", "buffer"], "--replay-scheme 'buffer'" },
-        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student", "lenet5-half", "--out", "/tmp/x", "--activation-features", "conv3"], "--activation-features 'conv3'" },
+        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student-arch", "lenet5-half", "--out", "/tmp/x", "--adversarial", "kl"], "--adversarial 'kl' must be loss or js" },
+        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student-arch", "lenet5-half", "--out", "/tmp/x", "--replay-scheme", "buffer"], "--replay-scheme 'buffer'" },
+        { ["distill", "--method", "pre-dfkd", "--teacher", "/x", "--student-arch", "lenet5-half", "--out", "/tmp/x", "--activation-features", "conv3"], "--activation-features 'conv3'" },
         { ["study", "pre-dfkd", "--out", "/tmp/noisekd-study-never", "--recipe", "dafl"], "--recipe 'dafl' must be paper or engine" },
         { ["study", "everything"], "unknown study 'everything'" },
         { ["study", "noise-kd", "--students", "resnet19:0.25"], "--students: unknown architecture 'resnet19'" },
@@ -83,7 +83,7 @@ public class CommandLineTests
             Assert.Equal(100, json.RootElement.GetProperty("samples").GetInt32());
         }
 
-        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "resnet18", "--student-width", "0.0625",
                                                "--epochs", "1", "--steps", "3", "--batch-size", "16", "--eval-batch-size", "50", "--adjust-samples", "32",
                                                "--out", dir.File("student"), .. common]);
         Assert.True(code == 0, error);
@@ -91,14 +91,14 @@ public class CommandLineTests
         Assert.True(File.Exists(dir.File("student/student.safetensors")));
 
         // --recipe paper fills what is not given (Adam 1e-3, no weight decay, plateau); an explicit option wins.
-        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "resnet18", "--student-width", "0.0625",
                                                "--epochs", "1", "--steps", "2", "--batch-size", "16", "--adjust-samples", "0", "--recipe", "paper",
                                                "--out", dir.File("paper"), .. common]);
         Assert.True(code == 0, error);
         Assert.Contains("paper recipe: adam lr 0.001, weight decay 0, schedule plateau:10, batch 256", output);
         Assert.Contains("as run: adam lr 0.001, weight decay 0, schedule plateau:10, batch 16", output);
         Assert.Equal(0.001, new MetricsLog(dir.File("paper/metrics.jsonl")).ReadAll()[0]["lr"].GetDouble(), 6);
-        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+        (code, output, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "resnet18", "--student-width", "0.0625",
                                                "--epochs", "1", "--steps", "2", "--batch-size", "16", "--adjust-samples", "0", "--recipe", "paper", "--lr", "0.004",
                                                "--schedule", "none", "--out", dir.File("paper-lr"), .. common]);
         Assert.True(code == 0, error);
@@ -106,7 +106,7 @@ public class CommandLineTests
         Assert.Equal(0.004, new MetricsLog(dir.File("paper-lr/metrics.jsonl")).ReadAll()[0]["lr"].GetDouble(), 6);
 
         // Running again into the same folder without --resume must not destroy the run.
-        (code, _, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "resnet18", "--student-width", "0.0625",
+        (code, _, error) = CliRunner.Run(["distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "resnet18", "--student-width", "0.0625",
                                           "--epochs", "1", "--steps", "3", "--out", dir.File("student"), .. common]);
         Assert.Equal(2, code);
         Assert.Contains("--resume", error);

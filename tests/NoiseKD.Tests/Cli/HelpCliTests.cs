@@ -47,7 +47,7 @@ public class HelpCliTests
     {
         { ["trian", "--arch", "lenet5"], "unknown verb 'trian'; did you mean train?; see noisekd --help" },
         { ["train", "--arch", "lenet5", "--out", "/tmp/x", "--epoch", "2"], "unknown option --epoch; did you mean --epochs?; see noisekd train --help" },
-        { ["distill", "--teacher", "t", "--student", "s", "--out", "o", "--techer-bn", "running"], "unknown option --techer-bn; did you mean --teacher-bn?; see noisekd distill --help" },
+        { ["distill", "--teacher", "t", "--student-arch", "s", "--out", "o", "--techer-bn", "running"], "unknown option --techer-bn; did you mean --teacher-bn?; see noisekd distill --help" },
         { ["train", "--arch", "lenet5", "--out", "/tmp/x", "--no-such-option"], "unknown option --no-such-option; see noisekd train --help" },
         { ["train", "--arch", "lenet5", "--out", "/tmp/x", "--epochs", "two"], "--epochs 'two' is not a whole number; see noisekd train --help" },
         { ["train", "--arch", "lenet5", "--out", "/tmp/x", "--lr", "fast"], "--lr 'fast' is not a number (e.g. 0.25); see noisekd train --help" },

@@ -110,7 +110,7 @@ public class RunFolderCliTests
         var (code, _, error) = CliRunner.Run(Train(dir.Path, dir.File("teacher")));
         Assert.True(code == 0, error);
         // The transfer set is read after the folder is locked and config.json written: both go again with the folder.
-        (code, _, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "lenet5-half", "--transfer", "no-such-transfer",
+        (code, _, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "lenet5-half", "--transfer", "no-such-transfer",
                                          "--epochs", "1", "--steps", "1", "--batch-size", "8", "--data-root", dir.Path, "--out", dir.File("a/b/student"));
         Assert.Equal(2, code);
         Assert.Contains("no-such-transfer", error);
@@ -132,6 +132,14 @@ public class RunFolderCliTests
         (code, _, error) = CliRunner.Run("train", "--model", "lenet5-half", "--arch", "lenet5", "--data-root", dir.Path, "--out", dir.File("u"));
         Assert.Equal(2, code);
         Assert.Contains("--model is the old spelling of --arch; give only --arch", error);
+        // distill's student architecture: --student-arch, --student still accepted; neither is an error.
+        (code, _, error) = CliRunner.Run("distill", "--teacher", dir.File("t/model.safetensors"), "--student", "lenet5-half", "--epochs", "1", "--steps", "1",
+                                         "--batch-size", "8", "--test-limit", "16", "--adjust-samples", "0", "--data-root", dir.Path, "--out", dir.File("d"));
+        Assert.True(code == 0, error);
+        Assert.Contains("noisekd: --student is deprecated here; use --student-arch", error);
+        (code, _, error) = CliRunner.Run("distill", "--teacher", dir.File("t/model.safetensors"), "--out", dir.File("e"), "--data-root", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("--student-arch is required", error);
     }
 
     [Fact]
@@ -173,7 +181,7 @@ public class RunFolderCliTests
         SyntheticFashionMnist.Write(dir.Path, 64, 32);
         var (code, _, error) = CliRunner.Run(Train(dir.Path, dir.File("teacher")));
         Assert.True(code == 0, error);
-        (code, var output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "mlp", "--student-width", "0.25",
+        (code, var output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "mlp", "--student-width", "0.25",
                                                   "--epochs", "1", "--steps", "2", "--batch-size", "8", "--adjust-samples", "16", "--data-root", dir.Path, "--out", dir.File("s"));
         Assert.True(code == 0, error);
         Assert.Contains("warning: the teacher lenet5-half has no BatchNorm layer", output);
@@ -187,7 +195,7 @@ public class RunFolderCliTests
 
         // --resume on the finished distillation: nothing to do, the student file untouched.
         byte[] student = File.ReadAllBytes(dir.File("s/student.safetensors"));
-        (code, output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student", "mlp", "--student-width", "0.25",
+        (code, output, error) = CliRunner.Run("distill", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "mlp", "--student-width", "0.25",
                                               "--epochs", "1", "--steps", "2", "--batch-size", "8", "--adjust-samples", "16", "--data-root", dir.Path, "--out", dir.File("s"), "--resume");
         Assert.True(code == 0, error);
         Assert.Contains("has finished all its epochs; nothing to do", output);

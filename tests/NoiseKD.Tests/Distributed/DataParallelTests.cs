@@ -93,7 +93,7 @@ public class DataParallelTests
         SyntheticFashionMnist.Write(dir.Path, TrainImages, 16);
         Run(new ChildProcess(TrainArgs(dir.Path, dir.File("teacher"))));
         string[] Distill(string outDir, params string[] more) =>
-            ["distill", "--teacher", Path.Combine(dir.File("teacher"), "model.safetensors"), "--student", "mlp", "--student-width", "0.5",
+            ["distill", "--teacher", Path.Combine(dir.File("teacher"), "model.safetensors"), "--student-arch", "mlp", "--student-width", "0.5",
              "--teacher-bn", "current", "--epochs", "1", "--steps", "3", "--batch-size", GlobalBatch.ToString(), "--adjust-samples", "0",
              "--test-limit", "16", "--threads", "1", "--data-root", dir.Path, "--out", outDir, .. more];
         Run(new ChildProcess(Distill(dir.File("one"))));

@@ -85,7 +85,7 @@ public class ImageGridTests
     }
 
     static (int, string, string) Distill(TempDir dir, string teacher, string name, params string[] extra) =>
-        CliRunner.Run(["distill", "--teacher", teacher, "--student", "lenet5-half", "--epochs", "1", "--steps", "1", "--batch-size", "16",
+        CliRunner.Run(["distill", "--teacher", teacher, "--student-arch", "lenet5-half", "--epochs", "1", "--steps", "1", "--batch-size", "16",
                        "--eval-batch-size", "50", "--adjust-samples", "0", "--out", dir.File(name), "--data-root", dir.Path, .. extra]);
 
     /// <summary>A random small teacher on synthetic Fashion-MNIST: the pictures do not depend on its quality.</summary>
