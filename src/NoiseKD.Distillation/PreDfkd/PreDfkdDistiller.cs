@@ -53,6 +53,9 @@ public sealed class PreDfkdDistiller(PreDfkdOptions options, IProgress? progress
         parts.AddRange(m.Memory.Parts);
         _progress.Message($"teacher {setup.Spec.Arch} x{setup.Spec.Width} ({teacherAccuracy:P2} on {setup.Dataset} test); method {options.Method}; " +
                           $"generator {m.Generator.ParameterCount():N0} parameters; replay memory {m.Memory.Bytes:N0} bytes at the start");
+        _progress.Message($"distill into {studentSpec.Arch} x{studentSpec.Width} ({m.Student.ParameterCount():N0} parameters), evaluated on {setup.Dataset} " +
+                          $"({setup.Test.Count:N0} test images): {options.Epochs} epochs of {options.StepsPerEpoch} generator steps; device {_device.Name}, " +
+                          $"{NoiseKD.Backends.Cpu.CpuParallel.Threads} threads; writing to {options.OutDir}");
 
         var metrics = new MetricsLog(_files.Metrics);
         int start = 0;

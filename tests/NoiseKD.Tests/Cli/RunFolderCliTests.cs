@@ -175,6 +175,22 @@ public class RunFolderCliTests
     }
 
     [Fact]
+    public void PreDfkdPrintsTheStartUpHeaderAndWritesConfig()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
+        var (code, _, error) = CliRunner.Run(Train(dir.Path, dir.File("teacher")));
+        Assert.True(code == 0, error);
+        (code, var output, error) = CliRunner.Run("distill", "--method", "pre-dfkd", "--teacher", dir.File("teacher/model.safetensors"), "--student-arch", "lenet5-half",
+                                                  "--epochs", "1", "--steps", "1", "--batch-size", "8", "--data-root", dir.Path, "--out", dir.File("p"));
+        Assert.True(code == 0, error);
+        Assert.Contains("distill into lenet5-half x1 (", output);
+        Assert.Contains("(32 test images): 1 epochs of 1 generator steps; device cpu, ", output);
+        using var config = JsonDocument.Parse(File.ReadAllText(dir.File("p/config.json")));
+        Assert.Equal("lenet5-half", config.RootElement.GetProperty("options").GetProperty("--student-arch").GetString());
+    }
+
+    [Fact]
     public void DistillFromABnLessTeacherWarnsAndWritesConfigAndAccuracyKeys()
     {
         using var dir = new TempDir();
@@ -185,6 +201,8 @@ public class RunFolderCliTests
                                                   "--epochs", "1", "--steps", "2", "--batch-size", "8", "--adjust-samples", "16", "--data-root", dir.Path, "--out", dir.File("s"));
         Assert.True(code == 0, error);
         Assert.Contains("warning: the teacher lenet5-half has no BatchNorm layer", output);
+        Assert.Contains("distill into mlp x0.25 (", output); // the start-up header
+        Assert.Contains("1 epochs of 2 steps of 8; device cpu, ", output);
         using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("s/summary.json")));
         foreach (var (key, old) in new[] { ("accuracy_cs", "acc_cs"), ("accuracy_rs", "acc_rs"), ("accuracy_rs_adjusted", "acc_rs_adjusted") })
             Assert.Equal(summary.RootElement.GetProperty(old).GetDouble(), summary.RootElement.GetProperty(key).GetDouble());
