@@ -120,9 +120,7 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
         else
         {
             // A finished run of this name made with other options (another --epochs, say) is refused, not reported as this cell.
-            if (File.Exists(keyPath) && RunConfig.ParseFingerprint(File.ReadAllText(keyPath)) is { } stored && RunConfig.ParseFingerprint(run.Key) is { } asked
-                && RunConfig.Diff(stored, asked) is { } diff)
-                throw new ArgumentException($"study run '{run.Name}' in '{dir}' was made with other options ({diff}); give the same options, another --out, or delete that folder");
+            if (File.Exists(keyPath)) RunConfig.CheckSameFingerprint(dir, File.ReadAllText(keyPath), run.Key, $"study run '{run.Name}'");
             if (run is TeacherRun teacher) RunConfig.CheckSame(dir, teacher.Settings(), "the study's teacher");
             if (counted && !_ran.Contains(run.Name)) _reused.Add(run.Name);
         }

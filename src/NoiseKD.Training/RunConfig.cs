@@ -88,7 +88,21 @@ public static class RunConfig
     /// </summary>
     public static void CheckSame(string dir, IReadOnlyList<Setting> asked, string what, IReadOnlySet<string>? mayDiffer = null)
     {
-        if (Read(dir) is { } inFolder && Diff(Without(inFolder, mayDiffer), Without(asked, mayDiffer)) is { } diff)
+        if (Read(dir) is { } inFolder) Refuse(dir, what, Diff(Without(inFolder, mayDiffer), Without(asked, mayDiffer)));
+    }
+
+    /// <summary>
+    /// The same refusal for two fingerprints (a study run's stored key and the one asked for); one written by an
+    /// older build has nothing to compare and passes.
+    /// </summary>
+    public static void CheckSameFingerprint(string dir, string? stored, string asked, string what)
+    {
+        if (ParseFingerprint(stored) is { } inFolder && ParseFingerprint(asked) is { } now) Refuse(dir, what, Diff(inFolder, now));
+    }
+
+    static void Refuse(string dir, string what, string? diff)
+    {
+        if (diff is not null)
             throw new ArgumentException($"{what} in '{dir}' was made with other options ({diff}); give the same options, another --out, or delete that folder");
     }
 
