@@ -37,9 +37,28 @@ public sealed record NoiseKdStudyConfig(
 
     public (string Arch, float Width)[] StudentList => Students ?? [("resnet34", 0.25f), ("resnet18", 0.25f), ("mobilenetv2", 0.25f)];
 
-    public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot) => new(outDir, "resnet34", 0.125f, 1, null,
-        [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
-        AdjustSamples: [0, 100, 1000], NoiseResolutions: [4], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true);
+    /// <summary>
+    /// The reduced study. Fashion-MNIST: a one-epoch ResNet-34 x0.125 teacher, three x0.125 students, every section.
+    /// CIFAR-10 (issue 21's shape): a ResNet-34 x0.25 teacher trained for 12 epochs (about an hour on 2 cores, see
+    /// benchmarks/RESULTS.md), ResNet-18 and MobileNetV2 x0.125 students, Table 1 and Table 3; the batch-size and
+    /// noise-resolution sections are left out (each would add a run per setting and seed).
+    /// </summary>
+    public static NoiseKdStudyConfig QuickConfig(string outDir, string? dataRoot, string dataset = "fashion-mnist") => dataset == "cifar10"
+        ? new(outDir, "resnet34", 0.25f, 12, null, [("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300,
+              TrainBatchSizes: [], EvalBatchSizes: [16, 128, 500], AdjustSamples: [0, 100, 1000], NoiseResolutions: [], PartialPercents: [100, 75, 50, 25, 0],
+              DataRoot: dataRoot, Quick: true, Dataset: dataset)
+        : new(outDir, "resnet34", 0.125f, 1, null,
+              [("resnet34", 0.125f), ("resnet18", 0.125f), ("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1, Steps: 300, TrainBatchSizes: [32, 128], EvalBatchSizes: [16, 128, 500],
+              AdjustSamples: [0, 100, 1000], NoiseResolutions: [4], PartialPercents: [100, 75, 50, 25, 0], DataRoot: dataRoot, Quick: true, Dataset: dataset);
+
+    /// <summary>
+    /// The full study, for a bigger machine. CIFAR-10 follows the paper's public code's sizes (README of
+    /// Piyush-555/GaussianDistillation: a ResNet-34 teacher trained for 100 epochs; students distilled for 200 epochs
+    /// of len(train_loader) = 196 batches of 256) at full width, ResNet-18 and MobileNetV2 students.
+    /// </summary>
+    public static NoiseKdStudyConfig FullConfig(string outDir, string? dataRoot, string dataset = "fashion-mnist") => dataset == "cifar10"
+        ? new(outDir, "resnet34", 1f, 100, null, [("resnet18", 1f), ("mobilenetv2", 1f)], DistillEpochs: 200, Steps: 196, DataRoot: dataRoot, Dataset: dataset)
+        : new(outDir, DataRoot: dataRoot, Dataset: dataset);
 }
 
 /// <summary>
@@ -68,6 +87,8 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         foreach (var (transfer, bn, _) in Table1Rows)
             foreach (var s in config.StudentList)
                 foreach (int seed in Seeds) _runs.Add(DistillRun($"t1-{transfer}-{bn}-{s.Arch}-s{seed}", s, transfer, bn, seed, config.Batch));
+        foreach (var s in KlStudents)
+            foreach (int seed in Seeds) _runs.Add(DistillRun($"t1-gaussian-current-{s.Arch}-kl4-s{seed}", s, "gaussian", "current", seed, config.Batch, loss: KlLoss));
         foreach (var side in PartialSides)
             foreach (int p in PartialPercents)
                 foreach (int seed in Seeds) _runs.Add(DistillRun($"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side));
@@ -93,10 +114,10 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         Table1();
         PartialBn();
         var reference = Distill(ReferenceName, StudentAt(0), "gaussian", "current", 0, config.Batch);
-        TrainBatchSize();
+        if (TrainBatchSizes.Length > 0) TrainBatchSize();
         EvalBatchSize(reference, test, normalization);
         AdjustSamples(reference, test, normalization);
-        NoiseResolution();
+        if (Resolutions.Length > 0) NoiseResolution();
         Toy();
         _report.Paragraph(_runs.RuntimeLine(config.Quick));
         _report.Write();
@@ -117,8 +138,14 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     /// <summary>Steps at batch <paramref name="b"/> for the same number of noise images as a run at the study's batch.</summary>
     int StepsAt(int b) => (int)Math.Max(1, (long)config.Steps * config.Batch / b);
 
-    /// <summary>Noise drawn at R x R for each configured R below the input size (default 1, 2, 4, size/4, size/2), then at full size.</summary>
-    int[] Resolutions => [.. (config.NoiseResolutions ?? [1, 2, 4, _imageSize / 4, _imageSize / 2]).Where(r => r < _imageSize).Distinct().Order(), _imageSize];
+    /// <summary>Noise drawn at R x R for each configured R below the input size (default 1, 2, 4, size/4, size/2), then at full size; none when the configuration lists none.</summary>
+    int[] Resolutions => config.NoiseResolutions is [] ? []
+        : [.. (config.NoiseResolutions ?? [1, 2, 4, _imageSize / 4, _imageSize / 2]).Where(r => r < _imageSize).Distinct().Order(), _imageSize];
+
+    /// <summary>Table 1's students distilled a second time from Gaussian noise on the teacher's current statistics with KL at T = 4: the MobileNetV2s (issue 18).</summary>
+    (string Arch, float Width)[] KlStudents => [.. config.StudentList.Where(s => s.Arch == "mobilenetv2")];
+
+    const string KlLoss = "kl:4";
 
     string ResolutionTransfer(int r) => r == _imageSize ? "gaussian" : $"gaussian-lowres:{r}";
 
@@ -153,6 +180,19 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         _report.Table("table1", header, rows);
         _report.Paragraph("The same students evaluated with running statistics re-estimated from 1,000 real training images (no labels, forward passes only):");
         _report.Table("table1-adjusted", header, adjusted);
+        if (KlStudents.Length > 0)
+        {
+            _report.Paragraph($"MobileNetV2 again, Gaussian + CS with the loss changed from soft-target cross-entropy at T = 1 to KL divergence at T = 4 ({KlLoss}; T² times KL of the softened outputs), every other setting as above:");
+            var klRows = new List<IReadOnlyList<string>>();
+            foreach (var student in KlStudents)
+            {
+                var cs = Seeds.Select(seed => Distill($"t1-gaussian-current-{student.Arch}-kl4-s{seed}", student, "gaussian", "current", seed, config.Batch, loss: KlLoss)["acc_cs"]).ToList();
+                var t1 = Seeds.Select(seed => Distill($"t1-gaussian-current-{student.Arch}-s{seed}", student, "gaussian", "current", seed, config.Batch)["acc_cs"]).ToList();
+                klRows.Add([$"{student.Arch} x{student.Width}", StudyReport.Percent(t1), StudyReport.Percent(cs)]);
+                _report.Cell("table1-kl4", "Gaussian + CS", $"{student.Arch} x{student.Width}", cs);
+            }
+            _report.Table("table1-kl4", ["student", "soft-ce, T = 1 (%)", $"{KlLoss} (%)"], klRows);
+        }
         _report.Pictures(["transfer set", $"the first batch the {students[0].Arch} student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
                          new[] { ("real", "real training images"), ("gaussian", "Gaussian noise N(0, 1)") }
                              .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture($"t1-{t.Item1}-current-{students[0].Arch}-s0")])));
@@ -289,17 +329,19 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
 
     /// <summary>One distillation of the study's standard settings, as the plan holds it and the report reads it.</summary>
     DistillRun DistillRun(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
-                          string partialFrom = "input", int? steps = null)
+                          string partialFrom = "input", int? steps = null, string? loss = null)
     {
         var options = _recipe.Apply(new DistillOptions(_teacher, student.Arch, "", student.Width, Transfer: transfer, TeacherBn: TeacherBn.Parse(teacherBn, partialFrom),
                                                        Epochs: config.DistillEpochs, StepsPerEpoch: steps ?? config.Steps, BatchSize: batchSize, Seed: (ulong)seed,
                                                        DataRoot: config.DataRoot));
-        return new DistillRun(name, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}", options);
+        if (loss is not null) options = options with { Loss = KdObjective.Parse(loss) };
+        return new DistillRun(name, $"{student.Arch} x{student.Width}, transfer {transfer}, teacher BN {teacherBn}, batch {batchSize}, seed {seed}" +
+                                    (loss is null ? "" : $", loss {loss}"), options);
     }
 
     /// <summary>The numbers of a finished run's summary.</summary>
     IReadOnlyDictionary<string, double> Distill(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
-                                                string partialFrom = "input", int? steps = null) =>
-        _runs.Summary(DistillRun(name, student, transfer, teacherBn, seed, batchSize, partialFrom, steps))
+                                                string partialFrom = "input", int? steps = null, string? loss = null) =>
+        _runs.Summary(DistillRun(name, student, transfer, teacherBn, seed, batchSize, partialFrom, steps, loss))
              .Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
 }

@@ -18,7 +18,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("seeds", HelpText = "Seeds per cell (default 3; 1 with --quick).")] public int? Seeds { get; set; }
     [Option("epochs", HelpText = "Distillation epochs per run.")] public int? Epochs { get; set; }
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
-    [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick).")]
+    [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick; CIFAR-10: resnet18 and mobilenetv2 at 1, or 0.125 with --quick).")]
     public string? Students { get; set; }
     [Option("recipe", HelpText = "The students' recipe: paper (the paper's public code: noise-kd and arbitrary Adam 1e-3, batch 256, plateau; pre-dfkd see distill --recipe) or engine (SGD 0.1, cosine, batch 128; pre-dfkd: the engine's PRE-DFKD). Default: " + Distillation.Recipes.DefaultName + ".")]
     public string? RecipeName { get; set; }
@@ -136,7 +136,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
 
     NoiseKdStudy NoiseKd(string outDir, Training.IProgress progress, Backends.IBackend device)
     {
-        var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot) : new NoiseKdStudyConfig(outDir, DataRoot: DataRoot);
+        var config = Quick ? NoiseKdStudyConfig.QuickConfig(outDir, DataRoot, _dataset) : NoiseKdStudyConfig.FullConfig(outDir, DataRoot, _dataset);
         config = config with { TeacherPath = Teacher ?? config.TeacherPath, Seeds = Seeds ?? config.Seeds, DistillEpochs = Epochs ?? config.DistillEpochs,
                                Steps = Steps ?? config.Steps, Students = _students ?? config.Students, Recipe = _recipe, Dataset = _dataset };
         return new NoiseKdStudy(config, progress, device);

@@ -73,6 +73,63 @@ public class StudyEndToEndTests
     }
 
     [Fact]
+    public void MobileNetStudentsGetAKlRowAndEmptySectionsAreLeftOut()
+    {
+        using var dir = new TempDir();
+        var config = new NoiseKdStudyConfig(dir.File("study"), TeacherPath: Teacher(dir), Students: [("mobilenetv2", 0.125f)], Seeds: 1, DistillEpochs: 1,
+                                            Steps: 2, BatchSize: 16, TrainBatchSizes: [], EvalBatchSizes: [16], AdjustSamples: [0],
+                                            NoiseResolutions: [], PartialPercents: [100, 0], DataRoot: dir.Path, Quick: true);
+        string text = File.ReadAllText(new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu).Run());
+        Assert.DoesNotContain("Batch size during distillation", text);
+        Assert.DoesNotContain("Noise resolution", text);
+        Assert.Contains("KL divergence at T = 4", text);
+        // The kl:4 run is its own run, made with that loss (its config.json says so), beside the T = 1 run of Table 1.
+        var names = Directory.GetDirectories(dir.File("study/runs")).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[] { "t1-gaussian-current-mobilenetv2-kl4-s0", "t1-gaussian-current-mobilenetv2-s0", "t1-gaussian-running-mobilenetv2-s0",
+                             "t1-real-current-mobilenetv2-s0", "t1-real-running-mobilenetv2-s0" }, names);
+        var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("study/runs/t1-gaussian-current-mobilenetv2-kl4-s0/config.json"))).RootElement.GetProperty("options");
+        Assert.Equal("kl:4", options.GetProperty("--loss").GetString());
+        Assert.Equal("soft-ce", System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("study/runs/t1-gaussian-current-mobilenetv2-s0/config.json")))
+                                    .RootElement.GetProperty("options").GetProperty("--loss").GetString());
+        var csv = File.ReadAllLines(dir.File("study/results.csv"));
+        string kl = csv.Single(l => l.StartsWith("table1-kl4,Gaussian + CS,mobilenetv2 x0.125,", StringComparison.Ordinal)).Split(',')[3];
+        var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("study/runs/t1-gaussian-current-mobilenetv2-kl4-s0/summary.json"))).RootElement;
+        Assert.Equal(summary.GetProperty("acc_cs").GetDouble(), double.Parse(kl, System.Globalization.CultureInfo.InvariantCulture), 6);
+    }
+
+    [Fact]
+    public void CifarQuickPlanIsTheIssuesShape()
+    {
+        using var dir = new TempDir();
+        string folder = dir.File("cifar10");
+        Directory.CreateDirectory(folder);
+        var rng = new Random(5);
+        foreach (string file in new[] { "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin" })
+        {
+            var pixels = new byte[4 * 3 * 32 * 32];
+            rng.NextBytes(pixels);
+            CifarFormat.Write(Path.Combine(folder, file), new Dataset("t", pixels, [0, 1, 2, 3], 3, 32, 32, 10), false);
+        }
+        var config = NoiseKdStudyConfig.QuickConfig(dir.File("study"), dir.Path, "cifar10") with { Seeds = 3, Recipe = NoiseKD.Distillation.Recipe.Paper };
+        var study = new NoiseKdStudy(config, SilentProgress.Instance, Devices.Cpu);
+        study.Plan();
+        var plan = study.Runs.Plan;
+        var teacher = Assert.IsType<TeacherRun>(plan[0]);
+        var train = Assert.IsType<TrainOptions>(teacher.Options);
+        Assert.Equal(("resnet34", 0.25f, 12, "cifar10"), (train.Spec.Arch, train.Spec.Width, train.Epochs, train.Dataset));
+        var names = plan.Skip(1).Select(r => r.Name).ToList();
+        // Table 1: 2 students x 4 rows x 3 seeds, MobileNetV2 at kl:4 x 3 seeds, Table 3: 3 orderings x 75/50/25% x 3 seeds
+        // (0% and 100% are Table 1's runs); no batch-size or noise-resolution runs.
+        Assert.Equal(24 + 3 + 27, names.Count);
+        Assert.Equal(24, names.Count(n => n.StartsWith("t1-", StringComparison.Ordinal) && !n.Contains("kl4", StringComparison.Ordinal)));
+        Assert.All(names.Where(n => n.StartsWith("t1-", StringComparison.Ordinal)), n => Assert.True(n.Contains("resnet18", StringComparison.Ordinal) || n.Contains("mobilenetv2", StringComparison.Ordinal), n));
+        Assert.DoesNotContain(names, n => n.StartsWith("bs-", StringComparison.Ordinal) || n.StartsWith("res-", StringComparison.Ordinal));
+        var full = NoiseKdStudyConfig.FullConfig("x", null, "cifar10");
+        Assert.Equal((1f, 100, 200, 196), (full.TeacherWidth, full.TeacherEpochs, full.DistillEpochs, full.Steps));
+        Assert.Equal(new[] { ("resnet18", 1f), ("mobilenetv2", 1f) }, full.StudentList);
+    }
+
+    [Fact]
     public void RunKeysIgnoreWhereARunIsWrittenAndTheOrderOfAllOrNoLayers()
     {
         var a = new NoiseKD.Distillation.DistillOptions("/t/model.safetensors", "resnet18", "/a", 0.25f, TeacherBn: new NoiseKD.Distillation.TeacherBn(0, "shift"), Seed: 1);
