@@ -30,8 +30,22 @@ public static class Program
     /// <summary>A rank of an MPI job (train, distill under mpirun) leaves it with its exit code (<see cref="ProcessGroup.Leave"/>).</summary>
     public static int Main(string[] args)
     {
+        // NOISEKD_PROFILE=1: any command accounts time per op (leaf-module forwards, backward ops) and prints the totals on stderr at the end.
+        bool profile = Environment.GetEnvironmentVariable("NOISEKD_PROFILE") is "1";
+        if (profile) NoiseKD.Autograd.OpProfiler.Reset();
+        NoiseKD.Autograd.OpProfiler.Enabled = profile;
         int code = Dispatch(args);
+        if (profile) PrintProfile();
         return ProcessGroup.Current?.Leave(code) ?? code;
+    }
+
+    static void PrintProfile()
+    {
+        var ops = NoiseKD.Autograd.OpProfiler.Snapshot();
+        double total = ops.Sum(o => o.Ms);
+        Console.Error.WriteLine($"NOISEKD_PROFILE: {total / 1000:F1} s in {ops.Count} ops (wall time of leaf forwards and backward ops; nested work is counted once)");
+        foreach (var (name, ms, calls) in ops.Take(40))
+            Console.Error.WriteLine($"{ms / 1000,9:F2} s {ms / Math.Max(total, 1e-9) * 100,5:F1}%  {calls,9} calls  {name}");
     }
 
     static int Dispatch(string[] args)

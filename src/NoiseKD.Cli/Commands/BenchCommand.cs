@@ -88,7 +88,9 @@ public sealed class BenchCommand : CommonOptions, ICommand
         }
 
         for (int i = 0; i < Warmup; i++) Step();
-        Autograd.OpProfiler.Enabled = Profile;
+        bool profiling = Autograd.OpProfiler.Enabled; // NOISEKD_PROFILE=1 (whole command) stays on
+        if (Profile) Autograd.OpProfiler.Reset();
+        Autograd.OpProfiler.Enabled = Profile || profiling;
         var times = new double[Steps];
         var cpuTimes = new double[Steps];
         long peak = 0;
@@ -105,10 +107,10 @@ public sealed class BenchCommand : CommonOptions, ICommand
             cpuTimes[i] = (process.TotalProcessorTime - cpuStart).TotalMilliseconds;
             peak = Math.Max(peak, process.PeakWorkingSet64);
         }
-        Autograd.OpProfiler.Enabled = false;
         if (Profile)
             foreach (var (name, ms, calls) in Autograd.OpProfiler.Snapshot())
                 Console.Error.WriteLine($"{ms / Steps,10:F2} ms/step  {calls / Steps,4} calls  {name}");
+        Autograd.OpProfiler.Enabled = profiling;
         Array.Sort(times);
         Array.Sort(cpuTimes);
         double median = times[Steps / 2];

@@ -21,6 +21,28 @@ public class BenchCliTests
     }
 
     [Fact]
+    public void ProfileVariableReportsEveryCommandsOps()
+    {
+        string? saved = Environment.GetEnvironmentVariable("NOISEKD_PROFILE");
+        try
+        {
+            Environment.SetEnvironmentVariable("NOISEKD_PROFILE", "1");
+            var (code, _, error) = CliRunner.Run("bench", "--arch", "resnet18", "--width", "0.125", "--batch-size", "2", "--steps", "2", "--warmup", "1");
+            Assert.True(code == 0, error);
+            Assert.Contains("NOISEKD_PROFILE: ", error);
+            // Warm-up and timed steps, both counted: 3 training steps, each with one forward of the stem convolution and its backward.
+            var conv = error.Split('\n').Single(l => l.EndsWith("forward Conv2d", StringComparison.Ordinal));
+            Assert.True(long.Parse(conv.Split("calls")[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]) >= 3 * 20, conv);
+            Assert.Contains(error.Split('\n'), l => l.EndsWith("backward Conv2d", StringComparison.Ordinal));
+            Environment.SetEnvironmentVariable("NOISEKD_PROFILE", null);
+            (code, _, error) = CliRunner.Run("bench", "--arch", "resnet18", "--width", "0.125", "--batch-size", "2", "--steps", "1", "--warmup", "0");
+            Assert.True(code == 0, error);
+            Assert.DoesNotContain("NOISEKD_PROFILE", error);
+        }
+        finally { Environment.SetEnvironmentVariable("NOISEKD_PROFILE", saved); NoiseKD.Autograd.OpProfiler.Enabled = false; }
+    }
+
+    [Fact]
     public void TrainingStillNeedsTwoImages()
     {
         var (code, _, error) = CliRunner.Run("bench", "--arch", "resnet18", "--width", "0.125", "--batch-size", "1");
