@@ -17,8 +17,8 @@ public sealed record PreDfkdStudyConfig(
     string? TeacherPath = null,
     string StudentArch = "lenet5-half",
     int Seeds = 3,
-    int Epochs = 30,
-    int Steps = 20,
+    int Epochs = 60,
+    int Steps = 25,
     int BatchSize = 64,
     float GeneratorWidth = 0.25f,
     float VaeWidth = 0.25f,
@@ -28,7 +28,7 @@ public sealed record PreDfkdStudyConfig(
     string Recipe = PreDfkdRecipe.EngineName)
 {
     public static PreDfkdStudyConfig QuickConfig(string outDir, string? dataRoot) =>
-        new(outDir, TeacherEpochs: 3, Seeds: 1, Epochs: 10, Steps: 15, DataRoot: dataRoot, Quick: true);
+        new(outDir, TeacherEpochs: 3, Seeds: 1, Epochs: 30, Steps: 25, DataRoot: dataRoot, Quick: true);
 
     public string[] Methods => [ReplayMethod.PreDfkd, ReplayMethod.Dfad, $"{ReplayMethod.Buffer}:{BufferMegabytes.ToString("R", CultureInfo.InvariantCulture)}"];
 }
@@ -155,13 +155,9 @@ public sealed class PreDfkdStudy(PreDfkdStudyConfig config, IProgress progress, 
                           $"({(pre >= bufferMean ? "equal or better" : "lower")}).");
     }
 
-    /// <summary>
-    /// One run's options: the recipe's, at the study's budget and widths. The engine recipe keeps the study's
-    /// first student optimizer (Adam 1e-3, constant); the paper recipe brings the public code's.
-    /// </summary>
+    /// <summary>One run's options: the recipe's, at the study's budget and widths.</summary>
     PreDfkdOptions Options(string method, int seed) => PreDfkdRecipe.Apply(config.Recipe,
         new PreDfkdOptions(_teacher, config.StudentArch, "", ReplayMethod.Parse(method),
-                           Optimizer: PreDfkdRecipe.Normalize(config.Recipe) == PreDfkdRecipe.EngineName ? new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "none") : null,
                            GeneratorWidth: config.GeneratorWidth, VaeWidth: config.VaeWidth, Epochs: config.Epochs, StepsPerEpoch: config.Steps,
                            BatchSize: config.BatchSize, DataRoot: config.DataRoot, Seed: (ulong)seed));
 

@@ -30,12 +30,12 @@ public sealed class DistillCommand : CommonOptions, ICommand
     [Option("recipe", HelpText = "paper (the method's public code, option for option) or engine (this engine's own settings); fills every option below that is not given. Default: " + Recipes.DefaultName + ".")]
     public string? RecipeName { get; set; }
     [Option("loss", HelpText = "kl:T, soft-ce or l1 (default: soft-ce for noise, as that paper's code; l1 for the generative methods).")] public string? Loss { get; set; }
-    [Option("optimizer", HelpText = "sgd, adam or adamw (recipe: paper adam, engine sgd).")] public string? Optimizer { get; set; }
-    [Option("lr", HelpText = "Learning rate (recipe: paper 1e-3, engine 0.1).")] public float? Lr { get; set; }
+    [Option("optimizer", HelpText = "sgd, adam or adamw (recipe, noise: paper adam, engine sgd; pre-dfkd/dfad/replay-buffer: paper sgd, engine adam).")] public string? Optimizer { get; set; }
+    [Option("lr", HelpText = "Learning rate (recipe, noise: paper 1e-3, engine 0.1; generative methods: paper 0.1, engine 1e-3).")] public float? Lr { get; set; }
     [Option("momentum", HelpText = "SGD momentum (0.9).")] public float? Momentum { get; set; }
-    [Option("weight-decay", HelpText = "Weight decay (recipe: paper 0, engine 5e-4).")] public float? WeightDecay { get; set; }
+    [Option("weight-decay", HelpText = "Weight decay (recipe, noise: paper 0, engine 5e-4; generative methods: paper 5e-4, engine 0).")] public float? WeightDecay { get; set; }
     [Option("nesterov", Default = false)] public bool Nesterov { get; set; }
-    [Option("schedule", HelpText = "none, cosine, step:E[:G], multistep:E1,E2[:G] or plateau[:PATIENCE[:FACTOR]] (noise only: once per epoch on the student's CS test loss) (recipe: paper plateau:10, engine cosine).")]
+    [Option("schedule", HelpText = "none, cosine, step:E[:G], multistep:E1,E2[:G] or plateau[:PATIENCE[:FACTOR]] (noise only: once per epoch on the student's CS test loss) (recipe, noise: paper plateau:10, engine cosine; generative methods: paper cosine, engine none).")]
     public string? Schedule { get; set; }
     [Option("epochs", Default = 5)] public int Epochs { get; set; }
     [Option("steps", Default = 200, HelpText = "Transfer batches per epoch.")] public int Steps { get; set; }

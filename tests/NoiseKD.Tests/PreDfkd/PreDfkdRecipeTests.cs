@@ -33,6 +33,8 @@ public class PreDfkdRecipeTests
         Assert.Equal(defaults.Fingerprint(), engine.Fingerprint());
         Assert.Equal((100, 5, 64, 1), (engine.LatentSizeOrDefault, engine.KdIterationsOrDefault, engine.Replay, engine.MemoryUpdatesPerStep));
         Assert.Equal(AdversarialTerm.Loss, engine.GeneratorOrDefault.Disagreement);
+        // One meaning of `engine` for `distill --method pre-dfkd` and `study pre-dfkd`: Adam 1e-3, constant, no weight decay.
+        Assert.Equal(new OptimizerConfig("adam", 1e-3f, 0.9f, 0f, false, "none"), engine.OptimizerOrDefault);
         Assert.NotEqual(engine.Fingerprint(), paper.Fingerprint());
         Assert.NotEqual(engine.Fingerprint(), (engine with { ActivationFeatures = FeatureLayer.FirstLinear }).Fingerprint());
         Assert.NotEqual(engine.Fingerprint(), (engine with { Scheme = ReplayScheme.Paper }).Fingerprint());
