@@ -10,10 +10,11 @@ namespace NoiseKD.Backends.Cpu;
 /// KxK layers read col from a padded, phase-split copy of the input (<see cref="PhaseSplitImages"/>,
 /// <see cref="PhaseSplitColumns"/>, <see cref="PhaseSplitRows"/>), where each of its rows is a vector
 /// copy; 1x1 layers (and CPUs without AVX2) read x itself (<see cref="Im2ColPackB"/>, <see cref="Im2Col"/>).
-/// Images are split into one contiguous range per thread, each running single-threaded GEMMs on its
-/// own scratch (a batch-1 call instead hands both threads to the GEMM). Within a range, images are
-/// taken a few at a time so a small feature map still gives the GEMM enough columns
-/// (<see cref="ImagesPerChunk"/>).
+/// Images are taken a few at a time so a small feature map still gives the GEMM enough columns
+/// (<see cref="ImagesPerChunk"/>, from the whole batch); the chunks are split into one contiguous range per
+/// thread, each running single-threaded GEMMs on its own scratch (a single chunk instead hands every thread to
+/// the GEMM). Nothing a thread computes depends on the thread count, so results are the same bits with any
+/// --threads (the weight gradient's ranges, whose partial sums are added, are fixed by the geometry).
 /// </summary>
 internal static unsafe class GemmConv
 {
@@ -25,31 +26,41 @@ internal static unsafe class GemmConv
     internal const int WeightOperandColumns = 1024, ImageOperandColumns = 256;
 
     public static void Forward(CpuBackend backend, ConvGeometry g, float* x, float* w, float* y)
-        => ForImageRanges(g, (part, start, end, threads) => ForwardRange(backend, g, x, w, y, start, end, threads));
+    {
+        int chunk = ImagesPerChunk(g, g.N, WeightOperandColumns);
+        ForChunkRanges(g.N, chunk, CpuParallel.Threads, (part, start, end, threads) => ForwardRange(backend, g, x, w, y, start, end, chunk, threads));
+    }
 
     public static void BackwardData(CpuBackend backend, ConvGeometry g, float* dy, float* w, float* dx, bool accumulate)
-        => ForImageRanges(g, (part, start, end, threads) => BackwardDataRange(backend, g, dy, w, dx, accumulate, start, end, threads));
+    {
+        int chunk = ImagesPerChunk(g, g.N, WeightOperandColumns);
+        ForChunkRanges(g.N, chunk, CpuParallel.Threads, (part, start, end, threads) => BackwardDataRange(backend, g, dy, w, dx, accumulate, start, end, chunk, threads));
+    }
 
     public static void BackwardWeight(CpuBackend backend, ConvGeometry g, float* x, float* dy, float* dw, bool accumulate)
-        => SumWeightGradientOverRanges(backend, g, dw, accumulate,
-                                       (target, acc, start, end, threads) => BackwardWeightRange(backend, g, x, dy, target, acc, start, end, threads));
+    {
+        int chunk = ImagesPerChunk(g, g.N, ImageOperandColumns);
+        SumWeightGradientOverRanges(backend, g, chunk, dw, accumulate,
+                                    (target, acc, start, end, threads) => BackwardWeightRange(backend, g, x, dy, target, acc, start, end, chunk, threads));
+    }
 
     /// <summary>Computes dW into <c>target</c> (added to it when <c>accumulate</c>) from images [start, end).</summary>
     internal delegate void WeightRangeBody(float* target, bool accumulate, int start, int end, int gemmThreads);
 
     /// <summary>
-    /// Runs a backward-weight pass per image range: each range sums its images into its own copy of
-    /// dW (range 0 straight into dw), then the copies are added: race-free without locks, and no
-    /// thread waits on another mid-pass.
+    /// Runs a backward-weight pass per image range (whole chunks of <paramref name="chunk"/> images): each range
+    /// sums its images into its own copy of dW (range 0 straight into dw), then the copies are added in range
+    /// order: race-free without locks, no thread waits on another mid-pass, and the ranges, hence every partial
+    /// sum and the order they are added in, depend on the geometry alone (<see cref="ReductionRanges"/>).
     /// </summary>
-    internal static void SumWeightGradientOverRanges(CpuBackend backend, ConvGeometry g, float* dw, bool accumulate, WeightRangeBody body)
+    internal static void SumWeightGradientOverRanges(CpuBackend backend, ConvGeometry g, int chunk, float* dw, bool accumulate, WeightRangeBody body)
     {
-        int ranges = RangeCount(g);
+        int ranges = ReductionRanges(g, chunk);
         var partials = new DeviceBuffer[ranges - 1];
         for (int i = 0; i < partials.Length; i++) partials[i] = backend.Allocate(g.WeightLength);
         try
         {
-            ForImageRanges(g, (part, start, end, threads) =>
+            ForChunkRanges(g.N, chunk, ranges, (part, start, end, threads) =>
             {
                 float* target = part == 0 ? dw : CpuBackend.P(partials[part - 1]);
                 body(target, part == 0 && accumulate, start, end, threads);
@@ -82,7 +93,21 @@ internal static unsafe class GemmConv
 
     static int Taps(in ConvGeometry g) => g.CinPerGroup * g.KH * g.KW;
 
-    internal static int RangeCount(in ConvGeometry g) => g.N >= CpuParallel.Threads ? CpuParallel.Threads : 1;
+    // A weight gradient's image ranges hold at least this many output columns each (the GEMMs' k), at most MaxReductionRanges ranges.
+    internal const int ColumnsPerReductionRange = 4096, MaxReductionRanges = 16;
+
+    /// <summary>
+    /// How many ranges of whole chunks a weight gradient is summed over: a power of two (so 2, 4, 8 or 16 workers
+    /// share them evenly) that depends on the geometry alone, never on the worker count, so the partial sums, and
+    /// the order they are added in, are the same with 1 thread or 64: a run gives the same bits whatever --threads is.
+    /// </summary>
+    internal static int ReductionRanges(in ConvGeometry g, int chunk)
+    {
+        long columns = (long)g.N * g.OutH * g.OutW;
+        int chunks = (g.N + chunk - 1) / chunk, ranges = 1;
+        while (ranges * 2 <= MaxReductionRanges && ranges * 2 <= chunks && columns / (ranges * 2) >= ColumnsPerReductionRange) ranges *= 2;
+        return ranges;
+    }
 
     static int ImagesPerChunk(in ConvGeometry g, int images, int targetColumns) => ImagesPerChunk(g.OutH * g.OutW, images, targetColumns);
 
@@ -92,22 +117,35 @@ internal static unsafe class GemmConv
 
     internal delegate void RangeBody(int part, int start, int end, int gemmThreads);
 
-    /// <summary>body(part, start, end, gemmThreads) over one contiguous image range per thread (or all images, GEMM threaded, when N is small).</summary>
-    internal static void ForImageRanges(ConvGeometry g, RangeBody body)
+    /// <summary>
+    /// body(part, start, end, gemmThreads) over at most <paramref name="ranges"/> contiguous ranges of whole chunks of
+    /// <paramref name="chunk"/> images (chunks counted from image 0; the last may be short), at most Threads at once;
+    /// each range's GEMMs get the threads left over (all of them for a single range). The chunks, and so every GEMM's
+    /// shape, do not depend on the range count: only which thread runs a chunk does.
+    /// </summary>
+    internal static void ForChunkRanges(int n, int chunk, int ranges, RangeBody body)
     {
-        int ranges = RangeCount(g);
+        int chunks = (n + chunk - 1) / chunk, threads = CpuParallel.Threads;
+        ranges = Math.Clamp(ranges, 1, chunks);
         if (ranges == 1)
         {
-            body(0, 0, g.N, CpuParallel.Threads);
+            body(0, 0, n, threads);
             return;
         }
-        Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = ranges },
-                     part => body(part, g.N * part / ranges, g.N * (part + 1) / ranges, 1));
+        int Start(int part) => (int)Math.Min(n, (long)chunks * part / ranges * chunk);
+        int gemmThreads = Math.Max(1, threads / ranges);
+        if (threads == 1)
+        {
+            for (int part = 0; part < ranges; part++) body(part, Start(part), Start(part + 1), 1);
+            return;
+        }
+        Parallel.For(0, ranges, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(ranges, threads) },
+                     part => body(part, Start(part), Start(part + 1), gemmThreads));
     }
 
-    static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int threads)
+    static void ForwardRange(CpuBackend backend, in ConvGeometry g, float* x, float* w, float* y, int start, int end, int chunk, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
+        int outHW = g.OutH * g.OutW, taps = Taps(g);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
         var layout = new PhaseSplitImages(g);
         using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
@@ -143,9 +181,9 @@ internal static unsafe class GemmConv
     }
 
     static void BackwardDataRange(CpuBackend backend, in ConvGeometry g, float* dy, float* w, float* dx, bool accumulate,
-                                  int start, int end, int threads)
+                                  int start, int end, int chunk, int threads)
     {
-        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, WeightOperandColumns);
+        int outHW = g.OutH * g.OutW, inHW = g.H * g.W, taps = Taps(g);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: true);
         var layout = new PhaseSplitImages(g);
         using var xp = backend.Allocate(split ? layout.Length(chunk) : 0);
@@ -178,9 +216,9 @@ internal static unsafe class GemmConv
     }
 
     static void BackwardWeightRange(CpuBackend backend, in ConvGeometry g, float* x, float* dy, float* dw, bool accumulate,
-                                    int start, int end, int threads)
+                                    int start, int end, int chunk, int threads)
     {
-        int outHW = g.OutH * g.OutW, taps = Taps(g), chunk = ImagesPerChunk(g, end - start, ImageOperandColumns);
+        int outHW = g.OutH * g.OutW, taps = Taps(g);
         bool direct = chunk == 1 && IsPointwise(g), split = !direct && PhaseSplit(g, backwardData: false);
         // Rows of whole 8-float vectors pack straight from the copy through 8x8 register transposes
         // (64->64 32x32 73.5 -> 75.5 GFLOP/s, 128->128 16x16 75 -> 85); shorter rows would leave

@@ -71,10 +71,10 @@ internal static unsafe class ShiftedConv
     {
         var padded = new PaddedImages(g);
         int columnsPerGroup = padded.ColumnsPerGroup, taps = g.CinPerGroup * g.KH * g.KW;
-        GemmConv.SumWeightGradientOverRanges(backend, g, dw, accumulate, (target, acc, start, end, threads) =>
+        int groups = GemmConv.ImagesPerChunk(columnsPerGroup, padded.Groups(g.N), GemmConv.ImageOperandColumns);
+        int chunk = groups * padded.Images;
+        GemmConv.SumWeightGradientOverRanges(backend, g, chunk, dw, accumulate, (target, acc, start, end, threads) =>
         {
-            int groups = GemmConv.ImagesPerChunk(columnsPerGroup, padded.Groups(end - start), GemmConv.ImageOperandColumns);
-            int chunk = groups * padded.Images;
             using var xp = backend.Allocate(padded.Length(groups));
             using var dyWide = backend.Allocate((long)g.Cout * groups * columnsPerGroup);
             long* offsets = stackalloc long[taps];
@@ -100,10 +100,10 @@ internal static unsafe class ShiftedConv
     {
         var padded = new PaddedImages(g);
         int columnsPerGroup = padded.ColumnsPerGroup, taps = g.CinPerGroup * g.KH * g.KW;
-        GemmConv.ForImageRanges(g, (part, start, end, threads) =>
+        int groups = GemmConv.ImagesPerChunk(columnsPerGroup, padded.Groups(g.N), GemmConv.WeightOperandColumns);
+        int chunk = groups * padded.Images;
+        GemmConv.ForChunkRanges(g.N, chunk, CpuParallel.Threads, (part, start, end, threads) =>
         {
-            int groups = GemmConv.ImagesPerChunk(columnsPerGroup, padded.Groups(end - start), GemmConv.WeightOperandColumns);
-            int chunk = groups * padded.Images;
             using var xp = backend.Allocate(padded.Length(groups));
             using var wide = backend.Allocate((long)g.CoutPerGroup * groups * columnsPerGroup);
             long* offsets = stackalloc long[taps];
