@@ -96,7 +96,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
                         "options and teacher file");
 
         teacher.Eval();
-        var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
+        var teacherAccuracy = Evaluator.Evaluate(teacher, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device, parallel).Accuracy;
 
         Generator.ManualSeed(options.Seed);
         var studentSpec = spec with { Arch = options.StudentArch, Width = options.StudentWidth };
@@ -259,22 +259,26 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
     /// <summary>A stop signal, agreed by every rank: they stop after the same step even if the signal reached them at different ones.</summary>
     bool StopRequested() => parallel?.AnyRank(StopSignal.Requested, "the stop-signal check") ?? StopSignal.Requested;
 
-    /// <summary>Every rank evaluates the whole test set on its own (BatchNorm unsynced), so the plateau schedule agrees everywhere.</summary>
+    /// <summary>
+    /// Each rank evaluates its share of the test batches (BatchNorm unsynced: a batch's current statistics are its own,
+    /// as in one process); the sums are added in rank order, so the plateau schedule agrees everywhere. The running
+    /// statistics' re-estimation runs whole on every rank (the same images, the same result).
+    /// </summary>
     Dictionary<string, object> EvaluateStudent(Module student, Dataset test, Func<Dataset> train, Normalization normalization)
     {
         using var local = parallel?.Local(student);
-        var current = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device);
+        var current = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Current, _device, parallel);
         var result = new Dictionary<string, object>
         {
             ["acc_cs"] = current.Accuracy,
             ["test_loss_cs"] = current.Loss,
-            ["acc_rs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy,
+            ["acc_rs"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device, parallel).Accuracy,
         };
         if (options.AdjustSamples > 0)
         {
             using var keep = BnRecalibration.Preserve(student);
             BnRecalibration.Reestimate(student, train().Take(options.AdjustSamples), normalization, Math.Min(options.EvalBatchSize, options.AdjustSamples), _device);
-            result["acc_rs_adjusted"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device).Accuracy;
+            result["acc_rs_adjusted"] = Evaluator.Evaluate(student, test, normalization, options.EvalBatchSize, BnStatistics.Running, _device, parallel).Accuracy;
         }
         return result;
     }

@@ -117,6 +117,20 @@ public sealed class DataParallel(ProcessGroup group, bool syncBatchNorm)
         return value[0] > 0;
     }
 
+    /// <summary>
+    /// The sum over the ranks, added in rank order on every rank (an all-reduce of one slot per rank, exact, then a
+    /// local sum): the same bits everywhere, whatever order the MPI library adds in.
+    /// </summary>
+    public double SumInRankOrder(double value, string what)
+    {
+        var values = new double[Size];
+        values[Rank] = value;
+        group.AllReduceSum(values, what);
+        double sum = 0;
+        foreach (double v in values) sum += v;
+        return sum;
+    }
+
     /// <summary>The sum over the ranks.</summary>
     public double Sum(double value, string what)
     {
@@ -146,7 +160,7 @@ public sealed class DataParallel(ProcessGroup group, bool syncBatchNorm)
 
     /// <summary>
     /// A region in which <paramref name="model"/>'s BatchNorm layers use this rank's batches alone: evaluation,
-    /// which every rank runs whole on the same data (its results then agree without communication).
+    /// where each rank evaluates whole test batches of its own (their counts are then added).
     /// </summary>
     public IDisposable Local(Module model)
     {

@@ -170,10 +170,10 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         return last;
     }
 
-    /// <summary>Every rank evaluates the whole test set on its own (the same result everywhere, without communication).</summary>
+    /// <summary>Each rank evaluates its share of the test batches; the counts are added (the same result on every rank).</summary>
     EvalResult Evaluate(Module model, Dataset test, Normalization normalization)
     {
-        using (parallel?.Local(model)) return Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device);
+        using (parallel?.Local(model)) return Evaluator.Evaluate(model, test, normalization, options.EvalBatchSize, BnStatistics.Running, device, parallel);
     }
 
     /// <summary>A stop signal, agreed by every rank: they stop after the same step even if the signal reached them at different ones.</summary>

@@ -103,6 +103,33 @@ public class DataParallelTests
         Assert.InRange(MaxDifference(one, two, one.Keys), 0f, Tolerance);
     }
 
+    /// <summary>
+    /// The ranks split the test batches (rank r evaluates batches r, r + 2, ...) and add their counts: the accuracies a
+    /// 2-rank distillation reports are exactly those of its own student evaluated whole in one process, with current
+    /// statistics at the evaluation batch (5 batches of 8, so each rank's batches are whole batches) and running ones.
+    /// </summary>
+    [MpiTheory]
+    [InlineData(MpiLaunchers.OpenMpi)]
+    [InlineData(MpiLaunchers.Mpich)]
+    public void RanksShareTheEvaluationAndReportWhatOneProcessMeasures(string mpi)
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, TrainImages, 64);
+        Run(new ChildProcess(TrainArgs(dir.Path, dir.File("teacher"))));
+        Run(MpiLaunchers.Start(mpi, 2, ["distill", "--teacher", Path.Combine(dir.File("teacher"), "model.safetensors"), "--student-arch", "mlp",
+             "--student-width", "0.5", "--teacher-bn", "current", "--epochs", "1", "--steps", "3", "--batch-size", GlobalBatch.ToString(),
+             "--adjust-samples", "16", "--eval-batch-size", "8", "--test-limit", "40", "--threads", "1", "--data-root", dir.Path, "--out", dir.File("two")]));
+        var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.File("two"), "summary.json"))).RootElement;
+        var (student, file) = ModelFile.Load(Path.Combine(dir.File("two"), "student.safetensors"));
+        var test = DatasetCatalog.Load("fashion-mnist", false, dir.Path).Take(40);
+        var normalization = new Normalization(file.NormMean, file.NormStd);
+        var current = Evaluator.Evaluate(student, test, normalization, 8, NoiseKD.Nn.BnStatistics.Current);
+        Assert.Equal(current.Accuracy, summary.GetProperty("acc_cs").GetDouble());
+        Assert.Equal(current.Loss, summary.GetProperty("test_loss_cs").GetDouble(), 12);
+        Assert.Equal(Evaluator.Evaluate(student, test, normalization, 8, NoiseKD.Nn.BnStatistics.Running).Accuracy, summary.GetProperty("acc_rs").GetDouble());
+        Assert.InRange(current.Accuracy * 40, 1, 39); // a count that could differ between a share and the whole
+    }
+
     [MpiTheory]
     [InlineData(MpiLaunchers.OpenMpi)]
     [InlineData(MpiLaunchers.Mpich)]
