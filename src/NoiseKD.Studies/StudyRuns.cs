@@ -38,7 +38,14 @@ public sealed class StudyRuns(string outDir, string dataset, string? dataRoot, I
     public int Reused => _reused.Count;
 
     /// <summary>The report's runtime line: this invocation's wall clock, and how many runs came from the cache.</summary>
-    public string RuntimeLine(bool quick) => StudyReport.RuntimeLine(Elapsed, Ran, Reused, quick);
+    public string RuntimeLine(bool quick) => _collected > 0
+        ? $"Study runtime: not measured here{(quick ? " (--quick)" : "")}; collected from a plan's tasks (`study collect`): {_collected} distillations, each run by `study run-task` (their time is in each run's metrics.jsonl)."
+        : StudyReport.RuntimeLine(Elapsed, Ran, Reused, quick);
+
+    int _collected;
+
+    /// <summary>For `study collect`: every planned distillation has finished elsewhere (by the plan's tasks); the report's runtime line says so.</summary>
+    public void MarkCollected() => _collected = _plan.Count(r => r is not TeacherRun);
 
     /// <summary>
     /// Adds a run to the plan. A run whose options equal a planned run's under another name (the study's reference

@@ -55,6 +55,7 @@ public static class StudyTasks
         if (missing.Count > 0)
             throw new ArgumentException($"{missing.Count} of {study.Runs.Plan.Count} runs have not finished (the first, '{missing[0].Run.Name}', is task {missing[0].Task}'s); " +
                                         $"run tasks {string.Join(",", missing.Select(m => m.Task).Distinct())} again, then collect");
+        study.Runs.MarkCollected();
         return study.Report();
     }
 }

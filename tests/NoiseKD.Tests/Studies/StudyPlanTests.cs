@@ -91,6 +91,8 @@ public class StudyPlanTests
         Ok(array, "study", "collect", "--plan", "../plan");
         SameReport(local, array);
         Assert.Contains("| pre-dfkd |", File.ReadAllText(Path.Combine(array, "study/REPORT.md")));
+        // Its runtime line does not claim the study took the collect step's seconds.
+        Assert.Contains("collected from a plan's tasks (`study collect`): 3 distillations", File.ReadAllText(Path.Combine(array, "study/REPORT.md")));
     }
 
     [Fact]
