@@ -2,7 +2,7 @@
 
     /usr/bin/python3 benchmarks/noise_kd_torch.py --teacher MODEL.safetensors --student mobilenetv2 --width 0.125 \
         [--recipe paper|engine] [--teacher-bn current|running] [--epochs 1] [--steps 300] [--batch-size B] [--seed 0] \
-        [--data /usr/share/datasets/fashion-mnist]
+        [--data DIR]
 
 The same recipes as our `distill --recipe paper|engine`: the teacher (a NoiseKD model file, loaded strictly into
 tests/parity/models.py) sees N(0,1) noise in the normalized input space with its BatchNorm on current batch
@@ -10,8 +10,11 @@ statistics (train mode, running buffers left alone) or on running statistics (ev
 in train mode on soft-target cross-entropy at T=1 (or `--loss kl:T`). `--recipe engine`: SGD (lr 0.1, momentum 0.9,
 weight decay 5e-4, cosine over the run), batch 128, evaluation batch 500. `--recipe paper` (the noise-KD paper's public
 code, distill_gaussian.py): Adam (lr 1e-3, no weight decay), ReduceLROnPlateau(patience 10) stepped after every epoch on
-the student's test cross-entropy, batch 256, evaluation batch 256. The student is evaluated on the 10,000 Fashion-MNIST
-test images with its BN on current statistics after every epoch. Prints one JSON line:
+the student's test cross-entropy, batch 256, evaluation batch 256. The student is evaluated on the 10,000 test images of
+the teacher file's dataset (Fashion-MNIST: the IDX files under --data, default /usr/share/datasets/fashion-mnist; CIFAR-10:
+test_batch.bin under --data, default noisekd's data root: $NOISEKD_DATA_ROOT, $XDG_DATA_HOME/noisekd/datasets or
+~/.local/share/noisekd/datasets, then cifar10/; as `noisekd data fetch cifar10` writes it)
+with its BN on current statistics after every epoch. Prints one JSON line:
 {"acc_cs": ..., "kd_loss_first": ..., "kd_loss_last": ..., "seconds": ...}.
 """
 import argparse
@@ -44,6 +47,23 @@ def find(folder, stem):
     raise SystemExit(f"{stem} not found in {folder}")
 
 
+def test_split(dataset, folder, c, s):
+    """The 10,000 test images in [0, 1] as N x C x S x S floats, and their labels."""
+    if dataset == "cifar10":
+        root = os.environ.get("NOISEKD_DATA_ROOT") or os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "noisekd", "datasets")
+        folder = folder or os.path.join(root, "cifar10")  # noisekd's data root (src/NoiseKD.Data/DataRoot.cs)
+        path = os.path.join(folder, "test_batch.bin")
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} not found: run `noisekd data fetch cifar10` (or pass --data)")
+        records = torch.frombuffer(bytearray(open(path, "rb").read()), dtype=torch.uint8).reshape(-1, 1 + 3 * 32 * 32)
+        return records[:, 1:].float().div(255).reshape(-1, 3, 32, 32), records[:, 0].long()
+    if dataset != "fashion-mnist":
+        raise SystemExit(f"the teacher's dataset '{dataset}' is not one this script reads (fashion-mnist, cifar10)")
+    folder = folder or "/usr/share/datasets/fashion-mnist"
+    images = read_idx(find(folder, "t10k-images-idx3-ubyte")).float().div(255).reshape(-1, c, s, s)
+    return images, read_idx(find(folder, "t10k-labels-idx1-ubyte")).long()
+
+
 def track_running_stats(model, on):
     """In train mode, BatchNorm without tracking normalizes with the batch's statistics and leaves its buffers alone."""
     for m in model.modules():
@@ -65,7 +85,7 @@ def main():
     p.add_argument("--loss", default="soft-ce", help="soft-ce (T=1, the paper's code) or kl:T (KL at temperature T, times T^2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--data", default=None, help="the test split's folder (default: where noisekd keeps the teacher's dataset)")
     a = p.parse_args()
     paper = a.recipe == "paper"
     batch = a.batch_size or (256 if paper else 128)
@@ -94,8 +114,7 @@ def main():
         opt = torch.optim.SGD(student.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps * a.epochs)
 
-    images = read_idx(find(a.data, "t10k-images-idx3-ubyte")).float().div(255).reshape(-1, c, s, s)
-    labels = read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long()
+    images, labels = test_split(meta.get("dataset", "fashion-mnist"), a.data, c, s)
     images = (images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
 
     def evaluate():

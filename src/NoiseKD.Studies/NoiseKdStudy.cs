@@ -83,20 +83,19 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     {
         _teacher = _runs.Teacher(config.TeacherPath, config.TeacherArch, config.TeacherWidth, config.TeacherEpochs);
         _imageSize = _runs.TeacherShape(_teacher).ImageSize;
-        var student = StudentAt(0);
         foreach (var (transfer, bn, _) in Table1Rows)
             foreach (var s in config.StudentList)
-                foreach (int seed in Seeds) _runs.Add(DistillRun($"t1-{transfer}-{bn}-{s.Arch}-s{seed}", s, transfer, bn, seed, config.Batch));
+                foreach (int seed in Seeds) _runs.Add(Table1Run(transfer, bn, s, seed));
         foreach (var s in KlStudents)
-            foreach (int seed in Seeds) _runs.Add(DistillRun($"t1-gaussian-current-{s.Arch}-kl4-s{seed}", s, "gaussian", "current", seed, config.Batch, loss: KlLoss));
+            foreach (int seed in Seeds) _runs.Add(KlRun(s, seed));
         foreach (var side in PartialSides)
             foreach (int p in PartialPercents)
-                foreach (int seed in Seeds) _runs.Add(DistillRun($"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side));
-        _runs.Add(DistillRun(ReferenceName, student, "gaussian", "current", 0, config.Batch));
+                foreach (int seed in Seeds) _runs.Add(PartialRun(side, p, seed));
+        _runs.Add(ReferenceRun);
         foreach (int b in TrainBatchSizes)
-            foreach (int seed in Seeds) _runs.Add(DistillRun($"bs-{b}-s{seed}", student, "gaussian", "current", seed, b, steps: StepsAt(b)));
+            foreach (int seed in Seeds) _runs.Add(BatchRun(b, seed));
         foreach (int r in Resolutions)
-            foreach (int seed in Seeds) _runs.Add(DistillRun($"res-{r}-s{seed}", student, ResolutionTransfer(r), "current", seed, config.Batch));
+            foreach (int seed in Seeds) _runs.Add(ResolutionRun(r, seed));
     }
 
     public string Report()
@@ -113,7 +112,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
 
         Table1();
         PartialBn();
-        var reference = Distill(ReferenceName, StudentAt(0), "gaussian", "current", 0, config.Batch);
+        var reference = Numbers(ReferenceRun);
         if (TrainBatchSizes.Length > 0) TrainBatchSize();
         EvalBatchSize(reference, test, normalization);
         AdjustSamples(reference, test, normalization);
@@ -165,7 +164,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             var adjRow = new List<string> { label };
             foreach (var student in students)
             {
-                var runs = Seeds.Select(seed => Distill($"t1-{transfer}-{bn}-{student.Arch}-s{seed}", student, transfer, bn, seed, config.Batch)).ToList();
+                var runs = Seeds.Select(seed => Numbers(Table1Run(transfer, bn, student, seed))).ToList();
                 var cs = runs.Select(r => r["acc_cs"]).ToList();
                 var adj = runs.Select(r => r["acc_rs_adjusted"]).ToList();
                 row.Add(StudyReport.Percent(cs));
@@ -186,8 +185,8 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             var klRows = new List<IReadOnlyList<string>>();
             foreach (var student in KlStudents)
             {
-                var cs = Seeds.Select(seed => Distill($"t1-gaussian-current-{student.Arch}-kl4-s{seed}", student, "gaussian", "current", seed, config.Batch, loss: KlLoss)["acc_cs"]).ToList();
-                var t1 = Seeds.Select(seed => Distill($"t1-gaussian-current-{student.Arch}-s{seed}", student, "gaussian", "current", seed, config.Batch)["acc_cs"]).ToList();
+                var cs = Seeds.Select(seed => Numbers(KlRun(student, seed))["acc_cs"]).ToList();
+                var t1 = Seeds.Select(seed => Numbers(Table1Run("gaussian", "current", student, seed))["acc_cs"]).ToList();
                 klRows.Add([$"{student.Arch} x{student.Width}", StudyReport.Percent(t1), StudyReport.Percent(cs)]);
                 _report.Cell("table1-kl4", "Gaussian + CS", $"{student.Arch} x{student.Width}", cs);
             }
@@ -195,7 +194,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         }
         _report.Pictures(["transfer set", $"the first batch the {students[0].Arch} student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
                          new[] { ("real", "real training images"), ("gaussian", "Gaussian noise N(0, 1)") }
-                             .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture($"t1-{t.Item1}-current-{students[0].Arch}-s0")])));
+                             .Select(t => (t.Item2, (IReadOnlyList<string>)[TransferPicture(Table1Run(t.Item1, "current", students[0], 0))])));
     }
 
     void PartialBn()
@@ -213,7 +212,7 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
             foreach (int p in PartialPercents)
             {
                 // At 0% and 100% every ordering picks the same layers (and Table 1's runs): StudyRuns reads them from one run.
-                var accs = Seeds.Select(seed => Distill($"t3-{side}-{p}-s{seed}", student, "gaussian", $"partial:{p}", seed, config.Batch, side)["acc_cs"]).ToList();
+                var accs = Seeds.Select(seed => Numbers(PartialRun(side, p, seed))["acc_cs"]).ToList();
                 rows.Add([$"{p}%", side, StudyReport.Percent(accs)]);
                 _report.Cell("table3", $"{p}%", side, accs);
                 cells.Add((p, accs));
@@ -229,12 +228,11 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     {
         _report.Heading("Batch size during distillation");
         _report.Paragraph("Gaussian + CS with the same number of noise images per run (steps scaled inversely to the batch size).");
-        var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
         var cells = new List<(double, IReadOnlyList<double>)>();
         foreach (int b in TrainBatchSizes)
         {
-            var accs = Seeds.Select(seed => Distill($"bs-{b}-s{seed}", student, "gaussian", "current", seed, b, steps: StepsAt(b))["acc_cs"]).ToList();
+            var accs = Seeds.Select(seed => Numbers(BatchRun(b, seed))["acc_cs"]).ToList();
             rows.Add([b.ToString(CultureInfo.InvariantCulture), StudyReport.Percent(accs)]);
             _report.Cell("train-batch", b.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
             cells.Add((b, accs));
@@ -291,20 +289,19 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
         int size = _imageSize;
         _report.Heading("Noise resolution");
         _report.Paragraph($"N(0,1) noise drawn at R x R and upsampled (nearest) to {size} x {size}: the paper's future-work item.");
-        var student = StudentAt(0);
         var rows = new List<IReadOnlyList<string>>();
         var cells = new List<(double, IReadOnlyList<double>)>();
         int[] resolutions = Resolutions;
         foreach (int r in resolutions)
         {
-            var accs = Seeds.Select(seed => Distill($"res-{r}-s{seed}", student, ResolutionTransfer(r), "current", seed, config.Batch)["acc_cs"]).ToList();
+            var accs = Seeds.Select(seed => Numbers(ResolutionRun(r, seed))["acc_cs"]).ToList();
             rows.Add([$"{r} x {r}", StudyReport.Percent(accs)]);
             _report.Cell("noise-resolution", r.ToString(CultureInfo.InvariantCulture), "acc_cs", accs);
             cells.Add((r, accs));
         }
         _report.Table("noise-resolution", ["noise resolution", "student accuracy (%)"], rows);
         _report.Pictures(["noise resolution", "the first batch the student saw (seed 0), shown as images: x * std + mean, clipped to [0, 1]"],
-                         resolutions.Select(r => ($"{r} x {r}", (IReadOnlyList<string>)[TransferPicture($"res-{r}-s0")])));
+                         resolutions.Select(r => ($"{r} x {r}", (IReadOnlyList<string>)[TransferPicture(ResolutionRun(r, 0))])));
         _report.Figure("noise_resolution.svg", SvgChart.Line("Noise resolution", "R (noise drawn at R x R)", "student accuracy (%)", [SvgChart.OverSeeds("Gaussian + CS", cells)], logX: true),
                        "Student accuracy against the resolution at which the noise is drawn (mean ± std over seeds).");
     }
@@ -323,9 +320,25 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     }
 
     /// <summary>The transfer.png that `distill` wrote for a run (its first batch).</summary>
-    string TransferPicture(string run) => Path.Combine(_runs.RunDir(run), "transfer.png");
+    string TransferPicture(DistillRun run) => Path.Combine(_runs.RunDir(run.Name), "transfer.png");
 
     string ReferenceStudent() => Path.Combine(_runs.RunDir(ReferenceName), "student.safetensors");
+
+    // Every run of the study, by section: Plan adds them and the report reads them through the same method, so a run's
+    // name and settings are written once.
+    DistillRun Table1Run(string transfer, string bn, (string Arch, float Width) s, int seed) =>
+        DistillRun($"t1-{transfer}-{bn}-{s.Arch}-s{seed}", s, transfer, bn, seed, config.Batch);
+
+    DistillRun KlRun((string Arch, float Width) s, int seed) =>
+        DistillRun($"t1-gaussian-current-{s.Arch}-{KlLoss.Replace(":", "")}-s{seed}", s, "gaussian", "current", seed, config.Batch, loss: KlLoss);
+
+    DistillRun PartialRun(string side, int p, int seed) => DistillRun($"t3-{side}-{p}-s{seed}", StudentAt(0), "gaussian", $"partial:{p}", seed, config.Batch, side);
+
+    DistillRun ReferenceRun => DistillRun(ReferenceName, StudentAt(0), "gaussian", "current", 0, config.Batch);
+
+    DistillRun BatchRun(int b, int seed) => DistillRun($"bs-{b}-s{seed}", StudentAt(0), "gaussian", "current", seed, b, steps: StepsAt(b));
+
+    DistillRun ResolutionRun(int r, int seed) => DistillRun($"res-{r}-s{seed}", StudentAt(0), ResolutionTransfer(r), "current", seed, config.Batch);
 
     /// <summary>One distillation of the study's standard settings, as the plan holds it and the report reads it.</summary>
     DistillRun DistillRun(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
@@ -340,8 +353,6 @@ public sealed class NoiseKdStudy(NoiseKdStudyConfig config, IProgress progress, 
     }
 
     /// <summary>The numbers of a finished run's summary.</summary>
-    IReadOnlyDictionary<string, double> Distill(string name, (string Arch, float Width) student, string transfer, string teacherBn, int seed, int batchSize,
-                                                string partialFrom = "input", int? steps = null, string? loss = null) =>
-        _runs.Summary(DistillRun(name, student, transfer, teacherBn, seed, batchSize, partialFrom, steps, loss))
-             .Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
+    IReadOnlyDictionary<string, double> Numbers(DistillRun run) =>
+        _runs.Summary(run).Where(kv => kv.Value.ValueKind == JsonValueKind.Number).ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble());
 }
