@@ -59,6 +59,11 @@ public class StudyEndToEndTests
         foreach (var alias in new[] { "resnet18-ref", "bs-16-s0", "res-28-s0" }) Assert.DoesNotContain(alias, names);
         Assert.Contains("res-7-s0", names);
         string reference = csv.Single(l => l.StartsWith("table1,Gaussian + CS,", StringComparison.Ordinal)).Split(',')[3];
+        // The Gaussian + CS cell as a share of the teacher: that cell's mean over the teacher's accuracy from its own evaluation.
+        double teacher = double.Parse(csv.Single(l => l.StartsWith("teacher,", StringComparison.Ordinal)).Split(',')[3], System.Globalization.CultureInfo.InvariantCulture);
+        double share = double.Parse(csv.Single(l => l.StartsWith("table1-share,", StringComparison.Ordinal)).Split(',')[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(double.Parse(reference, System.Globalization.CultureInfo.InvariantCulture) / teacher, share, 6);
+        Assert.Contains($"Gaussian + CS as a share of the teacher's {teacher * 100:F2}% (mean over seeds): resnet18 x0.0625 {share * 100:F1}%", text);
         Assert.Equal(reference, csv.Single(l => l.StartsWith("noise-resolution,28,", StringComparison.Ordinal)).Split(',')[3]);
 
         // Cached: a second run distills nothing new, writes the same tables, and its runtime line says
