@@ -34,12 +34,17 @@ public class ThreadCountTests
         { "mlp", 1f, 1, 28 },
     };
 
-    /// <summary>One forward and backward in train mode (current statistics) at batch <paramref name="batch"/>: logits, every gradient, every buffer.</summary>
-    static List<float[]> Step(string arch, float width, int channels, int image, int batch, int threads)
+    /// <summary><paramref name="work"/> with the CPU worker count set to <paramref name="threads"/>, restored afterwards.</summary>
+    static T AtThreads<T>(int threads, Func<T> work)
     {
         int saved = CpuParallel.Threads;
         CpuParallel.Threads = threads;
-        try
+        try { return work(); }
+        finally { CpuParallel.Threads = saved; }
+    }
+
+    /// <summary>One forward and backward in train mode (current statistics) at batch <paramref name="batch"/>: logits, every gradient, every buffer.</summary>
+    static List<float[]> Step(string arch, float width, int channels, int image, int batch, int threads) => AtThreads(threads, () =>
         {
             Generator.ManualSeed(7);
             var model = new ModelSpec(arch, width, channels, 10, image).Create();
@@ -51,9 +56,7 @@ public class ThreadCountTests
             result.AddRange(model.NamedParameters().Select(p => p.Value.Grad!.ToArray()));
             result.AddRange(model.NamedBuffers().Select(b => b.Value.ToArray()));
             return result;
-        }
-        finally { CpuParallel.Threads = saved; }
-    }
+        });
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -87,11 +90,7 @@ public class ThreadCountTests
         _ => throw new ArgumentException(name),
     };
 
-    static List<float[]> LayerStep(string name, int batch, int threads)
-    {
-        int saved = CpuParallel.Threads;
-        CpuParallel.Threads = threads;
-        try
+    static List<float[]> LayerStep(string name, int batch, int threads) => AtThreads(threads, () =>
         {
             Generator.ManualSeed(7);
             var layer = Layer(name);
@@ -104,9 +103,7 @@ public class ThreadCountTests
             var result = new List<float[]> { y.ToArray(), x.Grad!.ToArray() };
             result.AddRange(layer.NamedParameters().Select(p => p.Value.Grad!.ToArray()));
             return result;
-        }
-        finally { CpuParallel.Threads = saved; }
-    }
+        });
 
     [Theory]
     [MemberData(nameof(Layers))]
@@ -130,17 +127,9 @@ public class ThreadCountTests
     {
         using var dir = new TempDir();
         SyntheticFashionMnist.Write(dir.Path, 96, 32);
-        int saved = CpuParallel.Threads;
-        try
-        {
-            foreach (int threads in new[] { 1, 2 })
-            {
-                CpuParallel.Threads = threads;
-                new Trainer(new TrainOptions(new ModelSpec("resnet18", 0.125f), "fashion-mnist", dir.File($"t{threads}"), Epochs: 2, BatchSize: 32,
-                                             Augment: new Augmentation(2, true), DataRoot: dir.Path), SilentProgress.Instance).Run();
-            }
-        }
-        finally { CpuParallel.Threads = saved; }
+        foreach (int threads in new[] { 1, 2 })
+            AtThreads(threads, () => new Trainer(new TrainOptions(new ModelSpec("resnet18", 0.125f), "fashion-mnist", dir.File($"t{threads}"), Epochs: 2, BatchSize: 32,
+                                                                  Augment: new Augmentation(2, true), DataRoot: dir.Path), SilentProgress.Instance).Run());
         Assert.Equal(File.ReadAllBytes(dir.File("t1/model.safetensors")), File.ReadAllBytes(dir.File("t2/model.safetensors")));
     }
 }
