@@ -60,6 +60,12 @@ public sealed record DistillOptions(
 
     /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
     public string Fingerprint() => RunConfig.Fingerprint(Settings());
+
+    /// <summary>
+    /// What --resume may change: the epoch count, when the schedule does not depend on the run's length (plateau, none;
+    /// not cosine), so a finished run continues for more epochs exactly as a longer run would have gone.
+    /// </summary>
+    public IReadOnlySet<string> ResumeMayChange => OptimizerOrDefault.ScheduleDependsOnLength ? new HashSet<string>() : new HashSet<string> { "--epochs" };
 }
 
 /// <summary>
@@ -91,7 +97,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         using var runLock = _files.Prepare(options.Resume, _writer);
         if (_writer)
             RunConfig.Begin(options.OutDir, "distill", options.Settings(), new RunContext(dataset, options.DataRoot, options.Seed, _device.Name),
-                            continuing: options.Resume && File.Exists(_files.Checkpoint));
+                            continuing: options.Resume && File.Exists(_files.Checkpoint), options.ResumeMayChange);
         parallel?.Agree(options + ";teacher SHA-256 " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(options.TeacherPath))),
                         "options and teacher file");
 
@@ -142,7 +148,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         PartialEpoch? partial = null;
         if (options.Resume && File.Exists(_files.Checkpoint))
         {
-            (start, var meta) = Checkpoint.Load(_files.Checkpoint, student, optimizer, options.Fingerprint());
+            (start, var meta) = Checkpoint.Load(_files.Checkpoint, student, optimizer, options.Fingerprint(), options.ResumeMayChange);
             partial = PartialEpoch.From(meta);
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);

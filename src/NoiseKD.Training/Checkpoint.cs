@@ -57,20 +57,24 @@ public static class Checkpoint
 
     /// <summary>Restores model and optimizer; returns the completed epoch count and the metadata.</summary>
     public static (int EpochsDone, IReadOnlyDictionary<string, string> Metadata) Load(string path, Module model, Optimizer optimizer,
-                                                                                       string fingerprint)
+                                                                                       string fingerprint, IReadOnlySet<string>? mayDiffer = null)
     {
-        var (epochs, meta, _) = Load(path, [new CheckpointPart("", model, optimizer)], fingerprint);
+        var (epochs, meta, _) = Load(path, [new CheckpointPart("", model, optimizer)], fingerprint, mayDiffer);
         return (epochs, meta);
     }
 
-    /// <summary>Restores every part; returns the completed epoch count, the metadata and all stored arrays.</summary>
+    /// <summary>
+    /// Restores every part; returns the completed epoch count, the metadata and all stored arrays. The checkpoint's
+    /// settings must equal <paramref name="fingerprint"/>'s, apart from the options in <paramref name="mayDiffer"/>
+    /// (a run continued with more epochs where its schedule does not depend on the run's length).
+    /// </summary>
     public static (int EpochsDone, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<NamedArray> Arrays) Load(
-        string path, IReadOnlyList<CheckpointPart> parts, string fingerprint)
+        string path, IReadOnlyList<CheckpointPart> parts, string fingerprint, IReadOnlySet<string>? mayDiffer = null)
     {
         var (arrays, meta) = Safetensors.Read(path);
         if (!meta.TryGetValue("format", out var format) || format != Format)
             throw new SafetensorsException($"'{path}' is not a NoiseKD checkpoint");
-        if (meta.GetValueOrDefault("fingerprint") is var written && written != fingerprint)
+        if (meta.GetValueOrDefault("fingerprint") is var written && written != fingerprint && !SameApart(written, fingerprint, mayDiffer))
             throw new SafetensorsException($"checkpoint '{path}' was written by a run with other settings (" +
                 (RunConfig.ParseFingerprint(written) is { } old && RunConfig.ParseFingerprint(fingerprint) is { } now ? RunConfig.Diff(old, now)
                                                                                                                     : "by an older build of the program") +
@@ -94,5 +98,12 @@ public static class Checkpoint
         if (!int.TryParse(meta.GetValueOrDefault("epochs_done"), NumberStyles.None, CultureInfo.InvariantCulture, out int epochs))
             throw new SafetensorsException($"checkpoint '{path}' has no valid 'epochs_done' entry");
         return (epochs, meta, arrays);
+    }
+
+    /// <summary>Two fingerprints whose settings are equal once the options in <paramref name="mayDiffer"/> are left out.</summary>
+    static bool SameApart(string? written, string fingerprint, IReadOnlySet<string>? mayDiffer)
+    {
+        if (mayDiffer is not { Count: > 0 } || RunConfig.ParseFingerprint(written) is not { } old || RunConfig.ParseFingerprint(fingerprint) is not { } now) return false;
+        return RunConfig.Fingerprint(old.Where(o => !mayDiffer.Contains(o.Option))) == RunConfig.Fingerprint(now.Where(o => !mayDiffer.Contains(o.Option)));
     }
 }

@@ -96,6 +96,34 @@ public class DistillerTests
     }
 
     [Fact]
+    public void AFinishedRunContinuesForMoreEpochsWhenItsScheduleAllowsIt()
+    {
+        // plateau (and none) do not depend on the run's length: a finished 2-epoch run resumed with --epochs 4 equals a
+        // 4-epoch run, weights, rates and metrics rows; config.json then records 4 epochs. Cosine does: the same
+        // extension is refused, naming the option.
+        var adam = new OptimizerConfig("adam", 0.02f, 0.9f, 0f, false, "plateau:0:0.5");
+        DistillOptions Plateau(string dir, int epochs, bool resume = false) => Options(dir, "current", epochs, resume) with { Optimizer = adam, AdjustSamples = 0 };
+        using var a = new TempDir();
+        using var b = new TempDir();
+        new Distiller(Plateau(a.Path, 4)).Run();
+        new Distiller(Plateau(b.Path, 2)).Run();
+        new Distiller(Plateau(b.Path, 4, resume: true)).Run();
+        ResumeChecks.AssertSameTensors(Path.Combine(a.Path, "student.safetensors"), Path.Combine(b.Path, "student.safetensors"));
+        var longer = new MetricsLog(Path.Combine(a.Path, "metrics.jsonl")).ReadAll();
+        var extended = new MetricsLog(Path.Combine(b.Path, "metrics.jsonl")).ReadAll();
+        Assert.Equal(4, extended.Count);
+        Assert.Equal(longer.Select(r => (r["lr"].GetDouble(), r["kd_loss"].GetDouble(), r["acc_cs"].GetDouble())),
+                     extended.Select(r => (r["lr"].GetDouble(), r["kd_loss"].GetDouble(), r["acc_cs"].GetDouble())));
+        var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(b.Path, "config.json"))).RootElement.GetProperty("options");
+        Assert.Equal("4", options.GetProperty("--epochs").GetString());
+
+        using var c = new TempDir();
+        new Distiller(Options(c.Path, "current", 1)).Run();
+        var e = Assert.ThrowsAny<Exception>(() => new Distiller(Options(c.Path, "current", 2, resume: true)).Run());
+        Assert.Contains("--epochs", e.Message);
+    }
+
+    [Fact]
     public void PaperRecipeIsThePublicCodesSettings()
     {
         // Piyush-555/GaussianDistillation distill_gaussian.py: Adam(lr=1e-3) without weight decay, ReduceLROnPlateau(patience=10),
