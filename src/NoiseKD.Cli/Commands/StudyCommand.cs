@@ -20,7 +20,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
     [Option("steps", HelpText = "Noise batches (noise-kd) or generator steps (pre-dfkd) per distillation epoch.")] public int? Steps { get; set; }
     [Option("students", HelpText = "noise-kd: Table 1's student columns as ARCH:WIDTH,... (default resnet34:0.25,resnet18:0.25,mobilenetv2:0.25; 0.125 each with --quick; CIFAR-10: resnet18 and mobilenetv2 at 1, or 0.125 with --quick).")]
     public string? Students { get; set; }
-    [Option("recipe", HelpText = "The students' recipe: paper (the paper's public code: noise-kd and arbitrary Adam 1e-3, batch 256, plateau; pre-dfkd see distill --recipe) or engine (SGD 0.1, cosine, batch 128; pre-dfkd: the engine's PRE-DFKD). Default: " + Distillation.Recipes.DefaultName + ".")]
+    [Option("recipe", HelpText = "The students' recipe: paper (the paper's public code: noise-kd and arbitrary Adam 1e-3, batch 256, plateau; pre-dfkd see distill --recipe) or engine (SGD 0.1, cosine, batch 128; pre-dfkd: the engine's PRE-DFKD). Default: noise-kd " + Distillation.Recipes.StudyDefaultName + " (it reproduces the paper's tables), arbitrary " + Distillation.Recipes.DefaultName + ".")]
     public string? RecipeName { get; set; }
 
     [Option("dataset", HelpText = "noise-kd, arbitrary: fashion-mnist or cifar10 (default: the --teacher file's dataset, else fashion-mnist).")]
@@ -67,7 +67,7 @@ public sealed class StudyCommand : CommonOptions, ICommand
         if (Seeds is <= 0 || Epochs is <= 0 || Steps is <= 0) throw new ArgumentException("--seeds, --epochs and --steps must be positive");
         if (Students is not null && name != "noise-kd") throw new ArgumentException("--students applies to the noise-kd study only");
         _students = Students is null ? null : ParseStudents(Students);
-        _recipe = Distillation.Recipes.Parse(RecipeName ?? Distillation.Recipes.DefaultName);
+        _recipe = Distillation.Recipes.Parse(RecipeName ?? (name == "noise-kd" ? Distillation.Recipes.StudyDefaultName : Distillation.Recipes.DefaultName));
         _dataset = (Dataset ?? (Teacher is null ? null : Studies.StudyTeacher.DatasetOf(Models.ModelFile.Load(Teacher).File)) ?? "fashion-mnist").ToLowerInvariant();
         if (_dataset is not ("fashion-mnist" or "cifar10") || name == "pre-dfkd" && _dataset != "fashion-mnist")
             throw new ArgumentException($"--dataset {_dataset}: the {name} study runs on {(name == "pre-dfkd" ? "fashion-mnist" : "fashion-mnist or cifar10")}");

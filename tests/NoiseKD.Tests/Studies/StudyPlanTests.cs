@@ -57,6 +57,30 @@ public class StudyPlanTests
     }
 
     [Fact]
+    public void NoiseKdStudyDefaultsToThePapersRecipe()
+    {
+        // `study noise-kd` reproduces the paper's tables: without --recipe its students get the public code's Adam 1e-3,
+        // plateau:10, batch 256; --recipe engine gives SGD 0.1, cosine, batch 128. Read from the plan's manifest.
+        using var dir = new TempDir();
+        var (local, _) = Folders(dir);
+        foreach (var (recipe, optimizer, schedule, batch) in new[] { ((string?)null, "adam", "plateau:10", "256"), ("engine", "sgd", "cosine", "128") })
+        {
+            string plan = dir.File("plan-" + (recipe ?? "default"));
+            Ok(local, [.. new[] { "study", "noise-kd", "--quick", "--data-root", "../data", "--out", "study", "--plan", plan }, .. recipe is null ? Array.Empty<string>() : ["--recipe", recipe]]);
+            using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(plan, "manifest.json")));
+            var distills = manifest.RootElement.GetProperty("tasks").EnumerateArray().SelectMany(t => t.GetProperty("runs").EnumerateArray())
+                                   .Where(r => r.GetProperty("name").GetString()!.StartsWith("t1-", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(distills);
+            foreach (var run in distills)
+            {
+                using var key = JsonDocument.Parse(run.GetProperty("key").GetString()!);
+                Assert.Equal((optimizer, schedule, batch), (key.RootElement.GetProperty("--optimizer").GetString(), key.RootElement.GetProperty("--schedule").GetString(),
+                                                            key.RootElement.GetProperty("--batch-size").GetString()));
+            }
+        }
+    }
+
+    [Fact]
     public void TasksOfAPlanGiveTheLocalStudysReport()
     {
         using var dir = new TempDir();
