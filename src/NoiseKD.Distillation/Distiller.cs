@@ -153,6 +153,9 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
             if (_writer) metrics.TruncateAfter(start);
+            // Epochs left (a run continued with a larger --epochs): a summary.json in the folder is the shorter run's, and a
+            // stop before the new end must not leave it there to read as this run's end.
+            if (_writer && start < options.Epochs) AtomicFile.Delete(_files.Summary);
             if (plateau is not null) ReplayPlateau(plateau, optimizer, metrics, start);
             _progress.Message($"resumed from {_files.Checkpoint} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }

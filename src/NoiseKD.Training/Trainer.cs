@@ -116,6 +116,9 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
                 throw new ArgumentException($"the checkpoint in '{options.OutDir}' has {start} epochs done, more than --epochs {options.Epochs}; give --epochs {start} or more");
             schedule?.Resume(optimizer.StepCount);
             if (_writer) metrics.TruncateAfter(start);
+            // Epochs left (a run continued with a larger --epochs): a summary.json in the folder is the shorter run's, and a
+            // stop before the new end must not leave it there to read as this run's end.
+            if (_writer && start < options.Epochs) AtomicFile.Delete(SummaryPath);
             _progress.Message($"resumed from {CheckpointPath} after epoch {start}" + (partial is null ? "" : $" and {partial.Steps} steps of epoch {start + 1}"));
         }
         else if (_writer) AtomicFile.Delete(MetricsPath);

@@ -107,6 +107,9 @@ public class DistillerTests
         using var b = new TempDir();
         new Distiller(Plateau(a.Path, 4)).Run();
         new Distiller(Plateau(b.Path, 2)).Run();
+        // Stopped during the continuation: the 2-epoch run's summary.json is gone, so the folder does not read as finished.
+        Assert.Throws<OperationCanceledException>(() => new Distiller(Plateau(b.Path, 4, resume: true), new CrashAfterEpoch(3)).Run());
+        Assert.False(File.Exists(Path.Combine(b.Path, "summary.json")));
         new Distiller(Plateau(b.Path, 4, resume: true)).Run();
         ResumeChecks.AssertSameTensors(Path.Combine(a.Path, "student.safetensors"), Path.Combine(b.Path, "student.safetensors"));
         var longer = new MetricsLog(Path.Combine(a.Path, "metrics.jsonl")).ReadAll();
