@@ -150,6 +150,7 @@ public sealed class Distiller(DistillOptions options, IProgress? progress = null
         {
             (start, var meta) = Checkpoint.Load(_files.Checkpoint, student, optimizer, options.Fingerprint(), options.ResumeMayChange);
             partial = PartialEpoch.From(meta);
+            Checkpoint.RequireWithin(start, options.Epochs, options.OutDir);
             schedule?.Resume(optimizer.StepCount);
             transfer.Position = ulong.Parse(meta["transfer_position"], CultureInfo.InvariantCulture);
             if (_writer) metrics.TruncateAfter(start);

@@ -100,6 +100,13 @@ public static class Checkpoint
         return (epochs, meta, arrays);
     }
 
+    /// <summary>A run resumed with --epochs below the epochs its checkpoint has done cannot be continued: one sentence saying so.</summary>
+    public static void RequireWithin(int epochsDone, int epochs, string outDir)
+    {
+        if (epochsDone > epochs)
+            throw new ArgumentException($"the checkpoint in '{outDir}' has {epochsDone} epochs done, more than --epochs {epochs}; give --epochs {epochsDone} or more");
+    }
+
     /// <summary>Two fingerprints whose settings are equal once the options in <paramref name="mayDiffer"/> are left out.</summary>
     static bool SameApart(string? written, string fingerprint, IReadOnlySet<string>? mayDiffer)
     {

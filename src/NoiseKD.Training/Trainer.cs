@@ -112,8 +112,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         {
             (start, var meta) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
             partial = PartialEpoch.From(meta);
-            if (start > options.Epochs)
-                throw new ArgumentException($"the checkpoint in '{options.OutDir}' has {start} epochs done, more than --epochs {options.Epochs}; give --epochs {start} or more");
+            Checkpoint.RequireWithin(start, options.Epochs, options.OutDir);
             schedule?.Resume(optimizer.StepCount);
             if (_writer) metrics.TruncateAfter(start);
             // Epochs left (a run continued with a larger --epochs): a summary.json in the folder is the shorter run's, and a

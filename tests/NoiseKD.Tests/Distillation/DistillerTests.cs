@@ -119,6 +119,9 @@ public class DistillerTests
                      extended.Select(r => (r["lr"].GetDouble(), r["kd_loss"].GetDouble(), r["acc_cs"].GetDouble())));
         var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(b.Path, "config.json"))).RootElement.GetProperty("options");
         Assert.Equal("4", options.GetProperty("--epochs").GetString());
+        // Fewer epochs than the checkpoint has done cannot be continued (as `train` says).
+        var fewer = Assert.Throws<ArgumentException>(() => new Distiller(Plateau(b.Path, 3, resume: true)).Run());
+        Assert.Contains("has 4 epochs done, more than --epochs 3", fewer.Message);
 
         using var c = new TempDir();
         new Distiller(Options(c.Path, "current", 1)).Run();
