@@ -149,7 +149,11 @@ public class DataParallelTests
             Assert.Equal(0, kill(rank1, 9));
             int code = job.WaitForExit(Limit);
             Assert.NotEqual(0, code);
-            Assert.Contains("signal 9", job.Output + job.Error); // the launcher's sentence: which rank died, and how
+            // The launcher's sentence says which rank died, and how. Which death it reports first is a race: the killed
+            // rank (signal 9), or the survivor, whose transport can abort (signal 6: UCX's process_vm_readv on the dead
+            // peer under MPICH) before the launcher has seen the first one go. Either way it names a signal.
+            string said = job.Output + job.Error;
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(said, @"signal (9|6)\b"), said);
         }
         var (_, meta) = Safetensors.Read(Path.Combine(outDir, "checkpoint.safetensors"));
         int done = int.Parse(meta["epochs_done"]);

@@ -89,15 +89,32 @@ public class SignalTests
     static string[] Train(string dataRoot, string outDir, int epochs, bool resume = false, string width = "0.0625", string batch = "32") =>
         TrainArgs.For(dataRoot, outDir, epochs, resume, width: width, batch: batch);
 
+    /// <summary>
+    /// The SIGINT disposition a child starts with is its parent's when that is "ignore": a shell starting a command
+    /// in the background (`cmd &amp;` in a script, `nohup`) ignores SIGINT for it, .NET keeps an inherited ignore (as
+    /// Python and the shells do), and so does <see cref="System.Diagnostics.Process.Start"/>. A test host started
+    /// that way passed the ignore on to its children, and this test's SIGINT was then ignored (CI launched from a
+    /// background shell, 2026-12-02). `env --default-signal=INT` gives the child the default a terminal gives it.
+    /// </summary>
+    static readonly string[] WithSigintAtDefault = ["env", "--default-signal=INT"];
+
+    /// <summary>Whether <paramref name="pid"/> ignores SIGINT (bit 1 of SigIgn in /proc/PID/status).</summary>
+    static bool IgnoresSigint(int pid)
+    {
+        string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("SigIgn:"));
+        return (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0x2) != 0;
+    }
+
     [Fact]
     public void SigintWritesACheckpointSaysHowToResumeAndExits130()
     {
         using var dir = new TempDir();
         SyntheticFashionMnist.Write(dir.Path, 1024, 50);
         string run = dir.File("run");
-        using (var child = new ChildProcess(Train(dir.Path, run, 1000)))
+        using (var child = new ChildProcess(WithSigintAtDefault, new Dictionary<string, string>(), Train(dir.Path, run, 1000)))
         {
             Assert.True(child.WaitUntil(() => File.Exists(Path.Combine(run, "checkpoint.safetensors")), Minute), child.Error);
+            Assert.False(IgnoresSigint(child.Id), "the child started with SIGINT ignored");
             child.Signal(2);
             int code = child.WaitForExit(Minute);
             Assert.True(code == 130, $"exit {code}: {child.Error}");
@@ -110,6 +127,32 @@ public class SignalTests
         var (code2, _, error) = CliRunner.Run(Train(dir.Path, run, done + 1, resume: true));
         Assert.True(code2 == 0, error);
         Assert.Equal(done + 1, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);
+    }
+
+    /// <summary>
+    /// A run started with SIGINT ignored (a background job of a script, nohup) keeps ignoring it, as the README
+    /// says, and SIGTERM still stops it cleanly: the way to stop such a run is `kill` (SIGTERM), not `kill -INT`.
+    /// </summary>
+    [Fact]
+    public void ARunStartedWithSigintIgnoredKeepsItAndStopsOnSigterm()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 1024, 50);
+        string run = dir.File("run"), checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        string[] ignoringSigint = ["bash", "-c", "trap '' INT; exec \"$@\"", "ignore-sigint"];
+        using var child = new ChildProcess(ignoringSigint, new Dictionary<string, string>(), Train(dir.Path, run, 1000));
+        Assert.True(child.WaitUntil(() => File.Exists(checkpoint), Minute), child.Error);
+        Assert.True(IgnoresSigint(child.Id), "the launcher did not leave SIGINT ignored in the child");
+        child.Signal(2);
+        int epochs = File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length;
+        // Ignored: the run goes on through another epoch with no stop message (it would exit 130 within a step).
+        Assert.True(child.WaitUntil(() => File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length > epochs + 1, Minute), child.Error);
+        Assert.False(child.HasExited, child.Error);
+        Assert.DoesNotContain("SIGINT", child.Error);
+        child.Signal(15);
+        int code = child.WaitForExit(Minute);
+        Assert.True(code == 143, $"exit {code}: {child.Error}");
+        Assert.Contains("stopped by SIGTERM", child.Error);
     }
 
     /// <summary>
