@@ -50,8 +50,12 @@ public sealed record TrainOptions(
     /// </summary>
     public IReadOnlySet<string> ResumeMayChange => (Optimizer ?? new OptimizerConfig()).ScheduleDependsOnLength ? new HashSet<string>() : new HashSet<string> { "--epochs" };
 
-    /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
-    public string Fingerprint() => RunConfig.Fingerprint(Settings().Where(s => !ResumeMayChange.Contains(s.Option)));
+    /// <summary>
+    /// Every setting of the run, as its checkpoint stores it; a resumption must match it apart from
+    /// <see cref="ResumeMayChange"/> (the same rule as distill's). Checkpoints of earlier builds stored it with those
+    /// options already left out, and compare equal the same way.
+    /// </summary>
+    public string Fingerprint() => RunConfig.Fingerprint(Settings());
 }
 
 /// <summary>
@@ -110,7 +114,7 @@ public sealed class Trainer(TrainOptions options, IProgress? progress = null, IB
         PartialEpoch? partial = null;
         if (options.Resume && File.Exists(CheckpointPath))
         {
-            (start, var meta) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint());
+            (start, var meta) = Checkpoint.Load(CheckpointPath, model, optimizer, options.Fingerprint(), options.ResumeMayChange);
             partial = PartialEpoch.From(meta);
             Checkpoint.RequireWithin(start, options.Epochs, options.OutDir);
             schedule?.Resume(optimizer.StepCount);

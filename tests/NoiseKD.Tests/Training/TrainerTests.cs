@@ -94,5 +94,39 @@ public class TrainerTests
         // Cut shorter than the checkpoint: one sentence, nothing trained.
         var e = Assert.Throws<ArgumentException>(() => new Trainer(constant with { Epochs = 1, Resume = true }).Run());
         Assert.Contains("has 2 epochs done, more than --epochs 1", e.Message);
+        // The checkpoint holds every setting, --epochs included (the same rule as distill's); another setting still refuses.
+        var meta = Safetensors.Read(dir.File("run/checkpoint.safetensors")).Metadata;
+        Assert.Contains("\"--epochs\":\"2\"", meta["fingerprint"]);
+        File.Delete(dir.File("run/config.json"));
+        var f = Assert.Throws<SafetensorsException>(() => new Trainer(constant with { Epochs = 3, Resume = true, Seed = 8 }).Run());
+        Assert.Contains("--seed: 7 in the folder, 8 asked", f.Message);
+    }
+
+    /// <summary>
+    /// A checkpoint from an earlier build, whose fingerprint left --epochs out for a constant-rate run, still resumes
+    /// with more epochs, and equals the run trained that long at once.
+    /// </summary>
+    [Fact]
+    public void ACheckpointWhoseFingerprintLacksEpochsStillResumes()
+    {
+        using var dir = new TempDir();
+        SyntheticFashionMnist.Write(dir.Path, 64, 32);
+        var constant = Options(dir, 1) with { Optimizer = new OptimizerConfig("sgd", 0.05f, 0.9f, 5e-4f, false, "none") };
+        new Trainer(constant).Run();
+        string path = dir.File("run/checkpoint.safetensors");
+        var (arrays, meta) = Safetensors.Read(path);
+        var older = new Dictionary<string, string>(meta)
+        {
+            ["fingerprint"] = RunConfig.Fingerprint(constant.Settings().Where(s => s.Option != "--epochs")),
+        };
+        Assert.DoesNotContain("--epochs", older["fingerprint"]);
+        Safetensors.Write(path, arrays, older);
+        File.Delete(dir.File("run/config.json"));
+        File.Delete(dir.File("run/summary.json"));
+        new Trainer(constant with { Epochs = 2, Resume = true }).Run();
+
+        var whole = constant with { Epochs = 2, OutDir = dir.File("whole") };
+        new Trainer(whole).Run();
+        Assert.Equal(File.ReadAllBytes(dir.File("whole/model.safetensors")), File.ReadAllBytes(dir.File("run/model.safetensors")));
     }
 }
