@@ -61,11 +61,8 @@ public sealed record DistillOptions(
     /// <summary>The options that must not change between a run and its resumption (a checkpoint stores it).</summary>
     public string Fingerprint() => RunConfig.Fingerprint(Settings());
 
-    /// <summary>
-    /// What --resume may change: the epoch count, when the schedule does not depend on the run's length (plateau, none;
-    /// not cosine), so a finished run continues for more epochs exactly as a longer run would have gone.
-    /// </summary>
-    public IReadOnlySet<string> ResumeMayChange => OptimizerOrDefault.ScheduleDependsOnLength ? new HashSet<string>() : new HashSet<string> { "--epochs" };
+    /// <summary>Options a --resume may change (<see cref="OptimizerConfig.ResumeMayChange"/>).</summary>
+    public IReadOnlySet<string> ResumeMayChange => OptimizerOrDefault.ResumeMayChange;
 }
 
 /// <summary>

@@ -59,6 +59,15 @@ public sealed record OptimizerConfig(string Name = "sgd", float Lr = 0.1f, float
     /// <summary>Whether the schedule stretches over the whole run (cosine), so that another --epochs changes every step's rate.</summary>
     public bool ScheduleDependsOnLength => Schedule.ToLowerInvariant().Split(':')[0] == "cosine";
 
+    static readonly IReadOnlySet<string> Nothing = new HashSet<string>(), EpochsOnly = new HashSet<string> { "--epochs" };
+
+    /// <summary>
+    /// The options a --resume of a run with this optimizer may change (train's and distill's): --epochs when the schedule
+    /// does not depend on the run's length (none, step, multistep, plateau), since a run extended then takes the same
+    /// steps as one started with the new length; nothing under cosine.
+    /// </summary>
+    public IReadOnlySet<string> ResumeMayChange => ScheduleDependsOnLength ? Nothing : EpochsOnly;
+
     /// <summary>The optimizer's options as the command line names them (<see cref="RunConfig"/>).</summary>
     public IEnumerable<Setting> Settings() =>
     [

@@ -44,11 +44,8 @@ public sealed record TrainOptions(
     static string Describe(Augmentation a) =>
         a.IsNone ? "none" : string.Join("+", new[] { a.CropPadding > 0 ? $"crop:{a.CropPadding}" : null, a.HorizontalFlip ? "flip" : null }.OfType<string>());
 
-    /// <summary>
-    /// Options a --resume may change: --epochs when the schedule does not depend on the run's length (none, step,
-    /// multistep), since a run extended or cut short then takes the same steps as one started with the new length.
-    /// </summary>
-    public IReadOnlySet<string> ResumeMayChange => (Optimizer ?? new OptimizerConfig()).ScheduleDependsOnLength ? new HashSet<string>() : new HashSet<string> { "--epochs" };
+    /// <summary>Options a --resume may change (<see cref="OptimizerConfig.ResumeMayChange"/>).</summary>
+    public IReadOnlySet<string> ResumeMayChange => (Optimizer ?? new OptimizerConfig()).ResumeMayChange;
 
     /// <summary>
     /// Every setting of the run, as its checkpoint stores it; a resumption must match it apart from
